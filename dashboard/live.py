@@ -1,0 +1,249 @@
+"""The live hub: one MQTT subscription per dashboard process, ring buffers per device,
+and a push stream (server-sent events) per browser.
+
+Samples are turned into what the screens draw as they arrive — centre of pressure in cm
+for boards, trunk pitch/roll in degrees for IMUs — and kept for ``keep_s`` seconds per
+device. Each browser stream keeps a cursor per device and receives everything since its
+cursor (never "the latest sample"), so a slow browser skips nothing it has room for.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import paho.mqtt.client as mqtt
+
+from analysis.cop import cop_from_loads
+from analysis.imu import TrunkTilt
+from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
+from ingest.schema import (
+    DeviceStatus,
+    SampleBatch,
+    SchemaError,
+    decode_batch,
+    decode_status,
+    parse_topic,
+    subscription,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNELS = {"board": ("ml", "ap"), "imu": ("pitch", "roll")}
+
+
+class Ring:
+    """Fixed-capacity buffer of (time, channels…) with a running write index."""
+
+    def __init__(self, channels: tuple[str, ...], capacity: int) -> None:
+        self.channels = channels
+        self.capacity = capacity
+        self.data = np.full((capacity, 1 + len(channels)), np.nan)
+        self.written = 0  # total rows ever written
+
+    def extend(self, rows: np.ndarray) -> None:
+        n = len(rows)
+        if n >= self.capacity:
+            rows, n = rows[-self.capacity:], self.capacity
+        start = self.written % self.capacity
+        first = min(n, self.capacity - start)
+        self.data[start:start + first] = rows[:first]
+        self.data[: n - first] = rows[first:]
+        self.written += len(rows)
+
+    def since(self, cursor: int) -> tuple[np.ndarray, int]:
+        """Rows written after ``cursor`` (at most a full buffer) and the new cursor."""
+        cursor = max(cursor, self.written - self.capacity)
+        n = self.written - cursor
+        if n <= 0:
+            return self.data[:0], self.written
+        idx = np.arange(cursor, self.written) % self.capacity
+        return self.data[idx], self.written
+
+
+@dataclass
+class DeviceFeed:
+    device: str
+    kind: str
+    ring: Ring
+    tilt: TrunkTilt | None = None
+    status: DeviceStatus | None = None
+    last_data: float = 0.0
+
+
+@dataclass
+class RoomFeed:
+    room: str
+    devices: dict[str, DeviceFeed] = field(default_factory=dict)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    version: int = 0
+
+
+class LiveHub:
+    """Subscribes once to the site's samples and statuses and fans them out to browsers."""
+
+    def __init__(self, address: BrokerAddress, *, site: str, client_id: str,
+                 keep_s: float = 12.0) -> None:
+        self.address = address
+        self.site = site
+        self.keep_s = keep_s
+        self.rooms: dict[str, RoomFeed] = {}
+        self.rejected = 0
+        self._lock = threading.Lock()
+        self.connected = threading.Event()
+        self._stopping = threading.Event()
+        self.client = make_client(address, client_id=client_id)
+        self.client.on_connect = safe_callback(self._on_connect)
+        self.client.on_disconnect = safe_callback(self._on_disconnect)
+        self.client.on_message = safe_callback(self._on_message)
+
+    def start(self) -> None:
+        self.client.reconnect_delay_set(0.2, 3)
+        try:
+            connect(self.client, self.address)
+        except OSError as exc:
+            log.warning("live hub: broker not reachable yet (%s); retrying", exc)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect and end every open browser stream."""
+        self._stopping.set()
+        for feed_room in list(self.rooms.values()):
+            with feed_room.changed:
+                feed_room.changed.notify_all()
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # ------------------------------------------------------------------ MQTT thread
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
+                    props: Any) -> None:
+        if reason_failed(reason):
+            log.error("live hub: broker refused connection: %s", reason)
+            return
+        client.subscribe([(subscription(self.site, "+", "samples"), 0),
+                          (subscription(self.site, "+", "status"), 1)])
+        self.connected.set()
+
+    def _on_disconnect(self, *args: Any) -> None:
+        self.connected.clear()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            topic = parse_topic(msg.topic)
+            if topic.leaf == "samples":
+                self.add_batch(topic.room, decode_batch(msg.payload))
+            elif topic.leaf == "status" and msg.payload:
+                self.set_status(topic.room, decode_status(msg.payload))
+        except SchemaError as exc:
+            self.rejected += 1
+            log.warning("live hub: rejected message on %s: %s", msg.topic, exc)
+
+    # ------------------------------------------------------------------ feeding
+
+    def _room(self, room: str) -> RoomFeed:
+        with self._lock:
+            feed = self.rooms.get(room)
+            if feed is None:
+                feed = self.rooms[room] = RoomFeed(room)
+            return feed
+
+    def _device(self, room: RoomFeed, device: str, kind: str, period: float) -> DeviceFeed:
+        feed = room.devices.get(device)
+        if feed is None or feed.kind != kind:
+            capacity = max(16, int(self.keep_s / period))
+            feed = DeviceFeed(device, kind, Ring(CHANNELS[kind], capacity))
+            room.devices[device] = feed
+        return feed
+
+    def add_batch(self, room: str, batch: SampleBatch) -> None:
+        rows = np.asarray(batch.rows, dtype=float)
+        cols = {c: rows[:, i] for i, c in enumerate(batch.columns)}
+        times = np.asarray(batch.host_times())
+        feed_room = self._room(room)
+        with feed_room.changed:
+            feed = self._device(feed_room, batch.device, batch.kind, batch.period)
+            if batch.kind == "board":
+                ml, ap, _valid = cop_from_loads(cols["fl"], cols["fr"], cols["bl"], cols["br"])
+                values = np.column_stack([times, ml, ap])
+            else:
+                if feed.tilt is None:
+                    feed.tilt = TrunkTilt(fs=1.0 / batch.period)
+                acc = np.column_stack([cols["ax"], cols["ay"], cols["az"]])
+                gyr = np.column_stack([cols["gx"], cols["gy"], cols["gz"]])
+                pitch, roll = feed.tilt.update(acc, gyr)
+                values = np.column_stack([times, pitch, roll])
+            feed.ring.extend(values)
+            feed.last_data = time.time()
+            feed_room.version += 1
+            feed_room.changed.notify_all()
+
+    def set_status(self, room: str, status: DeviceStatus) -> None:
+        feed_room = self._room(room)
+        with feed_room.changed:
+            period = 0.01
+            feed = self._device(feed_room, status.device, status.kind, period)
+            feed.status = status
+            feed_room.version += 1
+            feed_room.changed.notify_all()
+
+    # ------------------------------------------------------------------ browsers
+
+    def stream(self, room: str, *, max_rate_hz: float = 30.0,
+               heartbeat_s: float = 10.0) -> Iterator[str]:
+        """Server-sent events for one browser: a JSON frame whenever new data arrived."""
+        feed_room = self._room(room)
+        cursors: dict[str, int] = {}
+        statuses: dict[str, DeviceStatus | None] = {}
+        seen_version = -1
+        last_sent = 0.0
+        yield "retry: 1000\n\n"
+        while not self._stopping.is_set():
+            with feed_room.changed:
+                if feed_room.version == seen_version:
+                    feed_room.changed.wait(heartbeat_s)
+                seen_version = feed_room.version
+                frame = self._frame(feed_room, cursors, statuses)
+            if frame is None:
+                yield ": heartbeat\n\n"
+                continue
+            yield f"data: {json.dumps(frame, separators=(',', ':'))}\n\n"
+            # pace the stream: several batches arriving together go out as one frame
+            wait = 1.0 / max_rate_hz - (time.monotonic() - last_sent)
+            last_sent = time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+
+    def _frame(self, room: RoomFeed, cursors: dict[str, int],
+               statuses: dict[str, DeviceStatus | None]) -> dict[str, Any] | None:
+        devices: dict[str, Any] = {}
+        for name, feed in room.devices.items():
+            rows, cursors[name] = feed.ring.since(cursors.get(name, 0))
+            entry: dict[str, Any] = {}
+            if len(rows):
+                entry["t"] = np.round(rows[:, 0], 3).tolist()
+                for i, ch in enumerate(feed.ring.channels, start=1):
+                    entry[ch] = [None if np.isnan(v) else round(float(v), 3) for v in rows[:, i]]
+            if statuses.get(name, None) is not feed.status or name not in statuses:
+                statuses[name] = feed.status
+                entry["status"] = _status_json(feed)
+            if entry:
+                entry["kind"] = feed.kind
+                devices[name] = entry
+        if not devices:
+            return None
+        return {"now": round(time.time(), 3), "devices": devices}
+
+
+def _status_json(feed: DeviceFeed) -> dict[str, Any]:
+    status = feed.status
+    if status is None:
+        return {"state": "online", "reason": "", "placement": ""}
+    return {"state": status.state, "reason": status.reason, "rejects": status.rejects,
+            "placement": status.placement}

@@ -1,0 +1,224 @@
+"""The ``dmi-live`` command line.
+
+Every user mistake (bad argument, missing or invalid config file, port in use) ends in
+one line saying what is wrong and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import NoReturn
+
+from dmi_live import __version__
+from dmi_live.errors import DmiError, UsageError
+from dmi_live.settings import Settings, load_settings
+
+log = logging.getLogger("dmi_live")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line naming the command, and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1–65535)")
+    return value
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="settings file (TOML); DMI_* environment variables override it")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR",
+                        help="where the database, spool and broker files live (default: ./data)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config)
+    if args.data_dir is not None:
+        settings = replace(settings, data_dir=args.data_dir)
+    if getattr(args, "broker_port", None) is not None:
+        settings = replace(settings, broker=replace(settings.broker, port=args.broker_port))
+    if getattr(args, "port", None) is not None:
+        settings = replace(settings, http_port=args.port)
+    return settings
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from dmi_live.demo import run_demo
+
+    settings = _settings(args)
+    if args.data_dir is None and args.config is None:
+        settings = replace(settings, data_dir=Path("data") / "demo")
+    return run_demo(settings, seed=args.seed, speed=args.speed)
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    from dmi_live.services import start_broker
+
+    broker, settings = start_broker(_settings(args), fallback=False, pick_free_port=False)
+    print(f"mosquitto listening on {settings.broker.host}:{settings.broker.port} "
+          f"(config in {settings.data_dir / 'broker'})", flush=True)
+    try:
+        _wait_for_signal()
+    finally:
+        broker.stop()
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from dmi_live.services import start_ingest
+    from ingest.devices.simulator import SimulatedRoom
+
+    settings = _settings(args)
+    if not args.simulate:
+        raise UsageError("give --simulate (room files with serial devices: --room FILE)")
+    sources = SimulatedRoom(seed=args.seed, speed=args.speed).sources()
+    handle = start_ingest(settings, args.room_id, sources)
+    print(f"ingest for room {args.room_id} → {settings.broker.host}:{settings.broker.port}",
+          flush=True)
+    try:
+        _wait_for_signal()
+    finally:
+        handle.stop()
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from dmi_live.services import start_recorder
+
+    settings = _settings(args)
+    handle = start_recorder(settings, group=args.group, client_id=args.client_id)
+    print(f"recording {settings.broker.host}:{settings.broker.port} → {settings.database_url}",
+          flush=True)
+    try:
+        _wait_for_signal()
+    finally:
+        handle.stop()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from dmi_live.services import start_dashboard
+
+    handle = start_dashboard(_settings(args))
+    print(f"dashboard on {handle.url}", flush=True)
+    try:
+        _wait_for_signal()
+    finally:
+        handle.stop()
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from dmi_live import metrics_cli
+
+    return metrics_cli.run(args)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="dmi-live", description="Live postural-stability measurement for "
+                    "Dynamic Movement Intervention therapy.")
+    parser.add_argument("--version", action="version", version=f"dmi-live {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    demo = sub.add_parser("demo", help="broker, simulated room, recorder and dashboard in one")
+    _common(demo)
+    demo.add_argument("--port", type=_port, help="dashboard HTTP port (default 8050, or a free one)")
+    demo.add_argument("--broker-port", type=_port,
+                      help="MQTT port (default 1883, or a free one when it is taken)")
+    demo.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
+    demo.add_argument("--speed", type=_positive, default=1.0,
+                      help="simulation speed, 1 = real time (default 1)")
+    demo.set_defaults(func=cmd_demo)
+
+    broker = sub.add_parser("broker", help="run Mosquitto with a generated config")
+    _common(broker)
+    broker.add_argument("--broker-port", "--port", dest="broker_port", type=_port,
+                        help="MQTT port (default from settings, 1883)")
+    broker.set_defaults(func=cmd_broker)
+
+    ingest = sub.add_parser("ingest", help="read a room's devices and publish them")
+    _common(ingest)
+    ingest.add_argument("--simulate", action="store_true", help="use the simulated room")
+    ingest.add_argument("--room-id", default="room-1", help="room id (default room-1)")
+    ingest.add_argument("--seed", type=int, default=1)
+    ingest.add_argument("--speed", type=_positive, default=1.0)
+    ingest.set_defaults(func=cmd_ingest)
+
+    record = sub.add_parser("record", help="store everything published into the database")
+    _common(record)
+    record.add_argument("--group", help="share the load with other recorders in this group")
+    record.add_argument("--client-id", help="stable MQTT client id (default recorder-SITE)")
+    record.set_defaults(func=cmd_record)
+
+    serve = sub.add_parser("serve", help="serve the dashboard")
+    _common(serve)
+    serve.add_argument("--port", type=_port, help="HTTP port (default from settings, 8050)")
+    serve.set_defaults(func=cmd_serve)
+
+    metrics = sub.add_parser("metrics", help="stability metrics of a recorded file")
+    from dmi_live import metrics_cli
+
+    metrics_cli.configure(metrics)
+    metrics.set_defaults(func=cmd_metrics)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("werkzeug", "amqtt", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except DmiError as exc:
+        print(f"dmi-live {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

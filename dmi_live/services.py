@@ -1,0 +1,160 @@
+"""Start and stop the parts of DMI Live; the CLI and the demo compose these."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from dmi_live.broker import (
+    AmqttBroker,
+    Credentials,
+    MosquittoBroker,
+    choose_port,
+)
+from dmi_live.errors import BrokerError, DmiError
+from dmi_live.settings import Settings
+from ingest.devices.base import Source
+from ingest.forwarder import Forwarder
+from ingest.mqtt import BrokerAddress
+from ingest.service import BatchPolicy, IngestService
+from ingest.spool import Spool
+
+log = logging.getLogger(__name__)
+
+
+def credentials_path(settings: Settings) -> Path:
+    return settings.data_dir / "broker" / "credentials.toml"
+
+
+def service_address(settings: Settings, service: str) -> BrokerAddress:
+    """Where and as whom ``service`` connects: explicit settings first, then the
+    credentials that ``dmi-live broker`` generated in the same data folder."""
+    b = settings.broker
+    username, password = b.username, b.password
+    path = credentials_path(settings)
+    if username is None and path.exists():
+        username, password = Credentials.load_or_create(path).for_service(service)
+    return BrokerAddress(host=b.host, port=b.port, username=username, password=password,
+                         tls=b.tls, ca_file=b.ca_file, protocol=b.protocol)
+
+
+def start_broker(settings: Settings, *, fallback: bool, pick_free_port: bool
+                 ) -> tuple[MosquittoBroker | AmqttBroker, Settings]:
+    """Start Mosquitto (or amqtt when allowed and Mosquitto is missing); return settings
+    pointing at it (the port may differ when ``pick_free_port``)."""
+    host = settings.broker.host
+    port = settings.broker.port
+    if pick_free_port:
+        chosen = choose_port(host, port)
+        if chosen != port:
+            log.warning("port %s is taken (another MQTT broker?): using %s instead", port, chosen)
+        port = chosen
+    broker: MosquittoBroker | AmqttBroker
+    if MosquittoBroker.available():
+        creds = Credentials.load_or_create(credentials_path(settings))
+        broker = MosquittoBroker(settings.data_dir / "broker", host=host, port=port,
+                                 credentials=creds)
+        protocol = 5
+    elif fallback:
+        log.warning("mosquitto is not installed: using the in-process amqtt broker "
+                    "(MQTT 3.1.1, no passwords; install Debian's mosquitto for a real one)")
+        broker = AmqttBroker(host=host, port=port)
+        protocol = 4
+        credentials_path(settings).unlink(missing_ok=True)
+    else:
+        raise BrokerError("mosquitto is not installed (Debian: apt-get install mosquitto)")
+    broker.start()
+    new = replace(settings, broker=replace(settings.broker, port=port, protocol=protocol))
+    return broker, new
+
+
+@dataclass
+class IngestHandle:
+    forwarder: Forwarder
+    service: IngestService
+    spool: Spool
+
+    def stop(self) -> None:
+        self.service.stop()
+        self.forwarder.stop()
+        self.spool.close()
+
+
+def start_ingest(settings: Settings, room: str, sources: Sequence[Source], *,
+                 policy: BatchPolicy | None = None) -> IngestHandle:
+    spool = Spool(settings.data_dir / "spool" / f"{room}.sqlite")
+    address = service_address(settings, "ingest")
+    forwarder = Forwarder(address, spool, site=settings.site, room=room,
+                          client_id=f"ingest-{settings.site}-{room}")
+    forwarder.start()
+    service = IngestService(sources, forwarder.submit, policy)
+    service.start()
+    return IngestHandle(forwarder, service, spool)
+
+
+@dataclass
+class RecorderHandle:
+    recorder: Any
+    store: Any
+
+    def stop(self) -> None:
+        self.recorder.stop()
+        self.store.close()
+
+
+def start_recorder(settings: Settings, *, group: str | None = None,
+                   client_id: str | None = None) -> RecorderHandle:
+    from ingest.recorder import Recorder
+    from store import open_store
+
+    store = open_store(settings.database_url)
+    recorder = Recorder(service_address(settings, "recorder"), store,
+                        client_id=client_id or f"recorder-{settings.site}", site=settings.site,
+                        group=group)
+    recorder.start()
+    return RecorderHandle(recorder, store)
+
+
+@dataclass
+class DashboardHandle:
+    server: BaseWSGIServer
+    thread: threading.Thread
+    hub: Any
+    url: str
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
+        self.hub.stop()
+
+
+def start_dashboard(settings: Settings, *, pick_free_port: bool = False) -> DashboardHandle:
+    from dashboard.app import create_app
+    from dashboard.live import LiveHub
+
+    port = settings.http_port
+    if pick_free_port:
+        chosen = choose_port(settings.http_host, port)
+        if chosen != port:
+            log.warning("HTTP port %s is taken: using %s instead", port, chosen)
+        port = chosen
+    hub = LiveHub(service_address(settings, "dashboard"), site=settings.site,
+                  client_id=f"dashboard-{settings.site}-{socket.gethostname()}-{port}")
+    hub.start()
+    app = create_app(settings, hub=hub)
+    try:
+        server = make_server(settings.http_host, port, app.server, threaded=True)
+    except OSError as exc:
+        hub.stop()
+        raise DmiError(f"cannot serve on {settings.http_host}:{port}: {exc.strerror}") from None
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    thread.start()
+    return DashboardHandle(server, thread, hub, f"http://{settings.http_host}:{port}")

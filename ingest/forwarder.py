@@ -1,0 +1,256 @@
+"""The one thread that owns the ingest's MQTT clients.
+
+Source threads hand it sample batches and device statuses through a queue. It writes
+batches into the :class:`~ingest.spool.Spool`, publishes them at QoS 1 and removes each
+from the spool only when the broker acknowledges it; after a reconnect every
+unacknowledged batch is sent again.
+
+Each device also has its own small status connection whose last will is that device's
+retained ``offline`` status, so a crashed ingest or a pulled network cable turns every
+one of its devices offline on every screen, without anyone polling.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
+from ingest.schema import DeviceStatus, SampleBatch, samples_topic, status_topic
+from ingest.spool import Spool
+
+log = logging.getLogger(__name__)
+
+WINDOW = 200  # batches in flight at once
+BACKOFF_MAX = 5.0
+
+
+@dataclass
+class ForwarderStats:
+    spooled: int = 0
+    published: int = 0
+    acked: int = 0
+    connects: int = 0
+
+
+class _Link:
+    """A client with its reconnect back-off; all methods run on the forwarder thread."""
+
+    def __init__(self, client: mqtt.Client, address: BrokerAddress, name: str) -> None:
+        self.client = client
+        self.address = address
+        self.name = name
+        self.connected = False
+        self.started = False
+        self.next_try = 0.0
+        self.backoff = 0.2
+        client.on_connect = safe_callback(self._on_connect)
+        client.on_disconnect = safe_callback(self._on_disconnect)
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason_failed(reason):
+            log.error("%s: broker refused the connection: %s", self.name, reason)
+            return
+        self.connected = True
+        self.backoff = 0.2
+
+    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any,
+                       props: Any) -> None:
+        if self.connected:
+            log.warning("%s: disconnected from broker (%s)", self.name, reason)
+        self.connected = False
+
+    def service(self, now: float) -> bool:
+        """Connect or reconnect when due, then run one network step; True when connected."""
+        if not self.connected and now >= self.next_try and not self._socket_open():
+            try:
+                if self.started:
+                    self.client.reconnect()
+                else:
+                    connect(self.client, self.address)
+                    self.started = True
+            except OSError as exc:
+                log.warning("%s: cannot reach broker %s:%s (%s); retrying in %.1fs",
+                            self.name, self.address.host, self.address.port, exc, self.backoff)
+                self.next_try = now + self.backoff
+                self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+                return False
+        if self.started:
+            rc = self.client.loop(timeout=0.0)
+            if rc != mqtt.MQTT_ERR_SUCCESS and self.connected:
+                self.connected = False
+            if rc != mqtt.MQTT_ERR_SUCCESS and now >= self.next_try:
+                self.next_try = now + self.backoff
+                self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+        return self.connected
+
+    def _socket_open(self) -> bool:
+        return self.started and self.client.socket() is not None
+
+
+class Forwarder(threading.Thread):
+    def __init__(
+        self,
+        address: BrokerAddress,
+        spool: Spool,
+        *,
+        site: str,
+        room: str,
+        client_id: str,
+    ) -> None:
+        super().__init__(name="mqtt-forwarder", daemon=True)
+        self.address = address
+        self.spool = spool
+        self.site = site
+        self.room = room
+        self.client_id = client_id
+        self.stats = ForwarderStats()
+        self._inbox: queue.Queue[SampleBatch | DeviceStatus] = queue.Queue()
+        self._stop = threading.Event()
+        self._main = _Link(make_client(address, client_id=client_id), address, client_id)
+        self._main.client.on_publish = safe_callback(self._on_publish)
+        self._inflight: dict[int, int] = {}
+        self._acked: list[int] = []
+        self._last_sent = 0
+        self._status: dict[str, DeviceStatus] = {}
+        self._status_links: dict[str, _Link] = {}
+        self._status_dirty: set[str] = set()
+        self._was_connected = False
+
+    # ------------------------------------------------------------------ other threads
+
+    def submit(self, item: SampleBatch | DeviceStatus) -> None:
+        self._inbox.put(item)
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        """Flush what is spooled (up to ``timeout``), publish offline statuses, disconnect."""
+        self._flush_deadline = time.monotonic() + timeout
+        self._stop.set()
+        self.join(timeout + 2)
+
+    # ------------------------------------------------------------------ forwarder thread
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._step()
+            except Exception:  # never let the forwarder die: log and keep going
+                log.exception("forwarder step failed")
+                time.sleep(0.1)
+        self._shutdown()
+
+    def _step(self, *, idle: float = 0.005) -> None:
+        self._drain_inbox(wait=idle)
+        now = time.monotonic()
+        connected = self._main.service(now)
+        if connected and not self._was_connected:
+            self.stats.connects += 1
+            self._inflight.clear()
+            self._last_sent = 0  # resend everything still in the spool
+        self._was_connected = connected
+        if connected:
+            self._publish_pending()
+        if self._acked:
+            self.spool.ack(self._acked)
+            self.stats.acked += len(self._acked)
+            self._acked = []
+        self._service_status(now)
+
+    def _drain_inbox(self, *, wait: float) -> None:
+        batches: list[tuple[str, bytes, int, bool]] = []
+        try:
+            item = self._inbox.get(timeout=wait)
+        except queue.Empty:
+            return
+        while True:
+            if isinstance(item, SampleBatch):
+                topic = samples_topic(self.site, self.room, item.device)
+                batches.append((topic, item.encode(), 1, False))
+            else:
+                self._set_status(item)
+            try:
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+        if batches:
+            self.stats.spooled += self.spool.put_many(batches)
+
+    def _publish_pending(self) -> None:
+        room = WINDOW - len(self._inflight)
+        if room <= 0:
+            return
+        for row in self.spool.pending(after=self._last_sent, limit=room):
+            info = self._main.client.publish(row.topic, row.payload, qos=row.qos,
+                                             retain=row.retain)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                break
+            self._inflight[info.mid] = row.id
+            self._last_sent = row.id
+            self.stats.published += 1
+
+    def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any,
+                    props: Any) -> None:
+        spool_id = self._inflight.pop(mid, None)
+        if spool_id is None:
+            return
+        if reason_failed(reason):
+            log.error("broker rejected a batch (%s); it stays spooled", reason)
+            self._last_sent = min(self._last_sent, spool_id - 1)
+            return
+        self._acked.append(spool_id)
+
+    # ------------------------------------------------------------------ device status
+
+    def _set_status(self, status: DeviceStatus) -> None:
+        if self.spool.alarm:
+            status = replace(status, reason=(status.reason + " · spool filling up").strip(" ·"))
+        self._status[status.device] = status
+        self._status_dirty.add(status.device)
+        if status.device not in self._status_links:
+            will = DeviceStatus(
+                device=status.device, kind=status.kind, state="offline", t=time.time(),
+                reason="ingest connection lost", placement=status.placement,
+            )
+            topic = status_topic(self.site, self.room, status.device)
+            client = make_client(
+                self.address, client_id=f"{self.client_id}-{status.device}",
+                will=(topic, will.encode()),
+            )
+            link = _Link(client, self.address, f"{self.client_id}/{status.device}")
+            self._status_links[status.device] = link
+
+    def _service_status(self, now: float) -> None:
+        for device, link in self._status_links.items():
+            was = link.connected
+            if link.service(now) and (not was or device in self._status_dirty):
+                status = self._status[device]
+                link.client.publish(status_topic(self.site, self.room, device),
+                                    status.encode(), qos=1, retain=True)
+                self._status_dirty.discard(device)
+
+    def _shutdown(self) -> None:
+        deadline = getattr(self, "_flush_deadline", time.monotonic())
+        while time.monotonic() < deadline and (len(self.spool) or self._inflight):
+            self._step(idle=0.001)
+            if not self._main.connected and self._main.next_try > deadline:
+                break
+        for device, link in self._status_links.items():
+            status = self._status[device]
+            offline = replace(status, state="offline", t=time.time(), reason="ingest stopped")
+            if link.connected:
+                info = link.client.publish(status_topic(self.site, self.room, device),
+                                           offline.encode(), qos=1, retain=True)
+                end = time.monotonic() + 1.0
+                while not info.is_published() and time.monotonic() < end:
+                    link.client.loop(timeout=0.01)
+            link.client.disconnect()
+        if self._main.connected:
+            self._main.client.disconnect()
+        log.info("forwarder stopped: %d spooled, %d acked, %d left in spool",
+                 self.stats.spooled, self.stats.acked, len(self.spool))

@@ -1,0 +1,287 @@
+"""MQTT → store: the recorder.
+
+- A persistent MQTT session (stable client id, no clean start, one-hour session expiry)
+  so that while the recorder restarts the broker queues what arrives.
+- Manual acknowledgement: a message is acknowledged only after the rows it carried are
+  committed. If the recorder dies first, the broker delivers it again; the store drops
+  the duplicates by (device, boot, sequence), so every sample is stored exactly once.
+- Inserts are batched: the writer thread commits whatever arrived in the last few
+  milliseconds in one transaction.
+- A payload that does not follow the schema is quarantined with its reason (and
+  acknowledged, so it is not redelivered forever); the loop carries on.
+- Gaps: a sequence jump inside a boot, or a new boot, becomes a gap record with the
+  reason the device last gave (its offline status) or "samples missing".
+- Scale-out: with ``group`` set, samples and events arrive through the shared
+  subscription ``$share/<group>/…`` so several recorders split the load.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
+from ingest.schema import (
+    DeviceStatus,
+    Event,
+    SampleBatch,
+    SchemaError,
+    Topic,
+    decode_batch,
+    decode_event,
+    decode_status,
+    parse_topic,
+    subscription,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RecorderStats:
+    messages: int = 0
+    batches: int = 0
+    samples: int = 0
+    duplicates: int = 0
+    events: int = 0
+    rejected: int = 0
+    gaps: int = 0
+    commits: int = 0
+
+
+@dataclass
+class _Incoming:
+    topic: Topic | None
+    raw_topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    message: SampleBatch | DeviceStatus | Event | None = None
+    error: str = ""
+
+
+@dataclass
+class _Track:
+    boot: str
+    next_seq: int
+    last_t: float
+
+
+@dataclass
+class _GapTracker:
+    """Finds holes in each device's sequence numbers."""
+
+    tracks: dict[str, _Track] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def offline(self, device: str, reason: str) -> None:
+        self.reasons[device] = reason
+
+    def check(self, batch: SampleBatch) -> tuple[float, float, str] | None:
+        times = batch.host_times()
+        track = self.tracks.get(batch.device)
+        gap = None
+        if track is not None:
+            if batch.boot != track.boot:
+                reason = self.reasons.get(batch.device) or "device restarted"
+                gap = (track.last_t, times[0], reason)
+            elif batch.seq > track.next_seq:
+                reason = self.reasons.get(batch.device) or (
+                    f"{batch.seq - track.next_seq} samples missing")
+                gap = (track.last_t, times[0], reason)
+            elif batch.last_seq < track.next_seq:
+                return None  # a redelivered duplicate: nothing new
+        self.tracks[batch.device] = _Track(batch.boot, batch.last_seq + 1, times[-1])
+        if gap is not None:
+            self.reasons.pop(batch.device, None)
+        return gap
+
+
+class Recorder:
+    """Subscribe, validate, store, acknowledge. ``store`` is a :class:`store.Store`."""
+
+    def __init__(
+        self,
+        address: BrokerAddress,
+        store: Any,
+        *,
+        client_id: str = "dmi-recorder",
+        site: str = "+",
+        group: str | None = None,
+        max_batch: int = 400,
+        on_event: Callable[[Topic, Event], None] | None = None,
+    ) -> None:
+        self.address = address
+        self.store = store
+        self.site = site
+        self.group = group
+        self.max_batch = max_batch
+        self.on_event = on_event
+        self.stats = RecorderStats()
+        self.connected = threading.Event()
+        self._queue: queue.Queue[_Incoming] = queue.Queue()
+        self._stop = threading.Event()
+        self._gaps = _GapTracker()
+        self.client = make_client(address, client_id=client_id, persistent=True,
+                                  manual_ack=True)
+        self.client.on_connect = safe_callback(self._on_connect)
+        self.client.on_disconnect = safe_callback(self._on_disconnect)
+        self.client.on_message = safe_callback(self._on_message)
+        self._writer = threading.Thread(target=self._write_loop, name="recorder-writer",
+                                        daemon=True)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._writer.start()
+        self.client.reconnect_delay_set(0.2, 5)
+        try:
+            connect(self.client, self.address, persistent=True)
+        except OSError as exc:
+            log.warning("recorder: broker %s:%s not reachable yet (%s); retrying",
+                        self.address.host, self.address.port, exc)
+        self.client.loop_start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Commit and acknowledge what was received, then disconnect.
+
+        The subscriptions stay in the broker's persistent session (never unsubscribe
+        here): what arrives while the recorder is away is queued for its return, and
+        anything received but not yet acknowledged is delivered again.
+        """
+        self._stop.set()
+        self._writer.join(timeout)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.connected.wait(timeout)
+
+    # ------------------------------------------------------------------ network thread
+
+    def _filters(self) -> list[str]:
+        prefix = f"$share/{self.group}/" if self.group else ""
+        return [
+            prefix + subscription(self.site, "+", "samples"),
+            prefix + subscription(self.site, "+", "events"),
+            subscription(self.site, "+", "status"),
+        ]
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
+                    props: Any) -> None:
+        if reason_failed(reason):
+            log.error("recorder: broker refused connection: %s", reason)
+            return
+        client.subscribe([(f, 1) for f in self._filters()])
+        log.info("recorder connected to %s:%s (session present: %s)", self.address.host,
+                 self.address.port, getattr(flags, "session_present", "?"))
+        self.connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
+                       props: Any) -> None:
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("recorder disconnected (%s); paho reconnects", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        item = _Incoming(None, msg.topic, bytes(msg.payload), msg.mid, msg.qos)
+        try:
+            topic = parse_topic(msg.topic)
+            item.topic = topic
+            if topic.leaf == "samples":
+                batch = decode_batch(item.payload)
+                if batch.device != topic.device:
+                    raise SchemaError("device", f"{batch.device!r} does not match the topic")
+                item.message = batch
+            elif topic.leaf == "events":
+                item.message = decode_event(item.payload)
+            elif topic.leaf == "status":
+                if not item.payload:  # a cleared retained status
+                    item.message = None
+                else:
+                    item.message = decode_status(item.payload)
+        except SchemaError as exc:
+            item.error = str(exc)
+        self._queue.put(item)
+
+    # ------------------------------------------------------------------ writer thread
+
+    def _write_loop(self) -> None:
+        while True:
+            items = self._take()
+            if not items:
+                if self._stop.is_set():
+                    return
+                continue
+            # Every store write is idempotent (dedupe by sequence and event id), so a
+            # failed commit is simply retried; nothing is acknowledged until it succeeds.
+            while not self._commit(items):
+                if self._stop.wait(1.0):
+                    return
+
+    def _take(self) -> list[_Incoming]:
+        try:
+            first = self._queue.get(timeout=0.05)
+        except queue.Empty:
+            return []
+        items = [first]
+        deadline = time.monotonic() + 0.01
+        while len(items) < self.max_batch:
+            try:
+                items.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                break
+        return items
+
+    def _commit(self, items: list[_Incoming]) -> bool:
+        batches: list[SampleBatch] = []
+        gaps: list[tuple[SampleBatch, tuple[float, float, str]]] = []
+        try:
+            for item in items:
+                self.stats.messages += 1
+                msg = item.message
+                if item.error:
+                    self.stats.rejected += 1
+                    log.warning("recorder: rejected message on %s: %s", item.raw_topic, item.error)
+                    self.store.quarantine(item.raw_topic, item.payload, item.error)
+                elif isinstance(msg, SampleBatch):
+                    batches.append(msg)
+                    gap = self._gaps.check(msg)
+                    if gap is not None:
+                        gaps.append((msg, gap))
+                elif isinstance(msg, DeviceStatus):
+                    assert item.topic is not None
+                    self.store.upsert_device(item.topic.site, item.topic.room, msg.device,
+                                             msg.kind, placement=msg.placement)
+                    if msg.state == "offline":
+                        self._gaps.offline(msg.device, msg.reason or "offline")
+                elif isinstance(msg, Event):
+                    assert item.topic is not None
+                    if self.store.apply_event(item.topic.site, item.topic.room, msg):
+                        self.stats.events += 1
+                        if self.on_event is not None:
+                            self.on_event(item.topic, msg)
+            if batches:
+                result = self.store.insert_batches(batches)
+                self.stats.batches += len(batches)
+                self.stats.samples += result.inserted
+                self.stats.duplicates += result.duplicates
+            for batch, (t_from, t_to, reason) in gaps:
+                self.store.add_gap(batch.device, batch.boot, t_from, t_to, reason)
+                self.stats.gaps += 1
+                log.info("gap on %s: %.2f s (%s)", batch.device, t_to - t_from, reason)
+            self.stats.commits += 1
+        except Exception:
+            log.exception("recorder: commit failed; retrying, nothing acknowledged yet")
+            return False
+        for item in items:
+            if item.qos > 0:
+                self.client.ack(item.mid, item.qos)
+        return True

@@ -1,0 +1,458 @@
+"""Wire schema v1: MQTT topics and the messages every DMI Live process exchanges.
+
+One module builds every topic string and validates every payload, so the ingest
+service, the recorder and the dashboard can never disagree about the wire format.
+
+Topics::
+
+    dmi/v1/{site}/{room}/dev/{device}/samples   QoS 1, batched samples
+    dmi/v1/{site}/{room}/dev/{device}/status    retained; the last will says offline
+    dmi/v1/{site}/{room}/events                 QoS 1: session/set start-stop, reps, tags, notes
+    dmi/v1/{site}/{room}/derived                metrics snapshots and detected reps
+
+Privacy: topics and payloads carry only identifiers (site, room, device, pseudonymous
+child id, opaque session/set ids). Names live in the store only.
+
+Every message is a frozen dataclass that validates in ``__post_init__``; ``decode_*``
+functions parse JSON bytes and raise :class:`SchemaError` naming the field at fault.
+Sample time: the device time of row ``i`` is ``t_dev + i * period`` unless the batch has
+a ``t`` column (irregular devices), in which case that column is the device time in
+seconds. The host time of row ``i`` is ``t_host + (device time of i - t_dev)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+SCHEMA_VERSION = 1
+TOPIC_ROOT = "dmi/v1"
+
+KINDS = ("board", "imu")
+Kind = Literal["board", "imu"]
+STATES = ("online", "stale", "offline")
+State = Literal["online", "stale", "offline"]
+MAX_ROWS = 1000
+MAX_COLUMNS = 16
+MAX_TEXT = 2000
+
+_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+_COLUMN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+class SchemaError(ValueError):
+    """A topic or payload does not follow schema v1; ``field`` names the part at fault."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _check_segment(name: str, value: object) -> str:
+    if not isinstance(value, str) or not _SEGMENT.match(value):
+        raise SchemaError(
+            name, f"{value!r} is not a valid id (lowercase letters, digits, '-' or '_', ≤64)"
+        )
+    return value
+
+
+def _check_ident(name: str, value: object) -> str:
+    if not isinstance(value, str) or not _IDENT.match(value):
+        raise SchemaError(name, f"{value!r} is not a valid identifier")
+    return value
+
+
+def _check_number(name: str, value: object, *, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SchemaError(name, f"expected a number, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise SchemaError(name, f"{value!r} is not a finite number")
+    if positive and number <= 0:
+        raise SchemaError(name, f"must be > 0, got {value!r}")
+    return number
+
+
+def _check_int(name: str, value: object, *, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SchemaError(name, f"expected an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise SchemaError(name, f"must be ≥ {minimum}, got {value}")
+    return value
+
+
+def _check_text(name: str, value: object, *, limit: int = MAX_TEXT, empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise SchemaError(name, f"expected text, got {type(value).__name__}")
+    if not empty and not value.strip():
+        raise SchemaError(name, "must not be empty")
+    if len(value) > limit:
+        raise SchemaError(name, f"longer than {limit} characters")
+    return value
+
+
+def _load(payload: bytes | str) -> dict[str, Any]:
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SchemaError("payload", f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise SchemaError("payload", f"expected a JSON object, got {type(data).__name__}")
+    version = data.get("v")
+    if version != SCHEMA_VERSION:
+        raise SchemaError("v", f"unsupported schema version {version!r} (expected 1)")
+    return data
+
+
+def _require(data: dict[str, Any], key: str) -> Any:
+    if key not in data:
+        raise SchemaError(key, "missing")
+    return data[key]
+
+
+def _dumps(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+
+
+# ----------------------------------------------------------------------------- topics
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A parsed topic: ``leaf`` is samples, status, events or derived."""
+
+    site: str
+    room: str
+    leaf: str
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_segment("site", self.site)
+        _check_segment("room", self.room)
+        if self.leaf in ("samples", "status"):
+            _check_segment("device", self.device)
+        elif self.leaf in ("events", "derived"):
+            if self.device is not None:
+                raise SchemaError("device", f"a {self.leaf} topic has no device")
+        else:
+            raise SchemaError("topic", f"unknown topic kind {self.leaf!r}")
+
+    def __str__(self) -> str:
+        base = f"{TOPIC_ROOT}/{self.site}/{self.room}"
+        if self.device is not None:
+            return f"{base}/dev/{self.device}/{self.leaf}"
+        return f"{base}/{self.leaf}"
+
+
+def samples_topic(site: str, room: str, device: str) -> str:
+    return str(Topic(site, room, "samples", device))
+
+
+def status_topic(site: str, room: str, device: str) -> str:
+    return str(Topic(site, room, "status", device))
+
+
+def events_topic(site: str, room: str) -> str:
+    return str(Topic(site, room, "events"))
+
+
+def derived_topic(site: str, room: str) -> str:
+    return str(Topic(site, room, "derived"))
+
+
+def subscription(site: str = "+", room: str = "+", leaf: str = "#") -> str:
+    """A subscription filter: ``subscription(leaf='samples')`` → ``dmi/v1/+/+/dev/+/samples``."""
+    if leaf in ("samples", "status"):
+        return f"{TOPIC_ROOT}/{site}/{room}/dev/+/{leaf}"
+    if leaf in ("events", "derived"):
+        return f"{TOPIC_ROOT}/{site}/{room}/{leaf}"
+    return f"{TOPIC_ROOT}/{site}/{room}/#"
+
+
+def parse_topic(topic: str) -> Topic:
+    parts = topic.split("/")
+    if len(parts) < 5 or "/".join(parts[:2]) != TOPIC_ROOT:
+        raise SchemaError("topic", f"{topic!r} is not a dmi/v1 topic")
+    site, room = parts[2], parts[3]
+    rest = parts[4:]
+    if len(rest) == 3 and rest[0] == "dev":
+        return Topic(site, room, rest[2], rest[1])
+    if len(rest) == 1:
+        return Topic(site, room, rest[0])
+    raise SchemaError("topic", f"{topic!r} has an unknown shape")
+
+
+# ----------------------------------------------------------------------------- samples
+
+
+@dataclass(frozen=True)
+class SampleBatch:
+    """Consecutive samples of one device, one boot.
+
+    ``seq`` is the sequence number of the first row; row ``i`` has ``seq + i``. A new
+    ``boot`` id starts whenever the device (or its counters) restarts.
+    """
+
+    device: str
+    kind: Kind
+    boot: str
+    seq: int
+    t_dev: float
+    period: float
+    t_host: float
+    columns: tuple[str, ...]
+    rows: tuple[tuple[float, ...], ...]
+
+    def __post_init__(self) -> None:
+        _check_segment("device", self.device)
+        if self.kind not in KINDS:
+            raise SchemaError("kind", f"{self.kind!r} is not one of {', '.join(KINDS)}")
+        _check_ident("boot", self.boot)
+        _check_int("seq", self.seq)
+        _check_number("t_dev", self.t_dev)
+        _check_number("period", self.period, positive=True)
+        _check_number("t_host", self.t_host, positive=True)
+        if not isinstance(self.columns, tuple) or not 1 <= len(self.columns) <= MAX_COLUMNS:
+            raise SchemaError("cols", f"expected 1–{MAX_COLUMNS} column names")
+        for i, col in enumerate(self.columns):
+            if not isinstance(col, str) or not _COLUMN.match(col):
+                raise SchemaError(f"cols[{i}]", f"{col!r} is not a valid column name")
+        if len(set(self.columns)) != len(self.columns):
+            raise SchemaError("cols", "column names repeat")
+        if not isinstance(self.rows, tuple) or not 1 <= len(self.rows) <= MAX_ROWS:
+            raise SchemaError("rows", f"expected 1–{MAX_ROWS} rows")
+        width = len(self.columns)
+        for i, row in enumerate(self.rows):
+            if not isinstance(row, tuple) or len(row) != width:
+                raise SchemaError(f"rows[{i}]", f"expected {width} values")
+            for j, value in enumerate(row):
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise SchemaError(f"rows[{i}][{j}]", f"{value!r} is not a number")
+                if not math.isfinite(value):
+                    raise SchemaError(f"rows[{i}][{j}]", f"{value!r} is not a finite number")
+
+    @property
+    def last_seq(self) -> int:
+        return self.seq + len(self.rows) - 1
+
+    def device_times(self) -> list[float]:
+        if "t" in self.columns:
+            k = self.columns.index("t")
+            return [row[k] for row in self.rows]
+        return [self.t_dev + i * self.period for i in range(len(self.rows))]
+
+    def host_times(self) -> list[float]:
+        offset = self.t_host - self.t_dev
+        return [t + offset for t in self.device_times()]
+
+    def encode(self) -> bytes:
+        return _dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "device": self.device,
+                "kind": self.kind,
+                "boot": self.boot,
+                "seq": self.seq,
+                "t_dev": self.t_dev,
+                "period": self.period,
+                "t_host": self.t_host,
+                "cols": list(self.columns),
+                "rows": [list(r) for r in self.rows],
+            }
+        )
+
+
+def decode_batch(payload: bytes | str) -> SampleBatch:
+    data = _load(payload)
+    cols = _require(data, "cols")
+    rows = _require(data, "rows")
+    if not isinstance(cols, list):
+        raise SchemaError("cols", "expected a list")
+    if not isinstance(rows, list):
+        raise SchemaError("rows", "expected a list")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise SchemaError(f"rows[{i}]", "expected a list")
+    return SampleBatch(
+        device=_require(data, "device"),
+        kind=_require(data, "kind"),
+        boot=_require(data, "boot"),
+        seq=_require(data, "seq"),
+        t_dev=_require(data, "t_dev"),
+        period=_require(data, "period"),
+        t_host=_require(data, "t_host"),
+        columns=tuple(cols),
+        rows=tuple(tuple(r) for r in rows),
+    )
+
+
+# ----------------------------------------------------------------------------- status
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    """Retained per-device status. ``rejects`` counts malformed input lines so far."""
+
+    device: str
+    kind: Kind
+    state: State
+    t: float
+    reason: str = ""
+    boot: str | None = None
+    rejects: int = 0
+    placement: str = ""
+
+    def __post_init__(self) -> None:
+        _check_segment("device", self.device)
+        if self.kind not in KINDS:
+            raise SchemaError("kind", f"{self.kind!r} is not one of {', '.join(KINDS)}")
+        if self.state not in STATES:
+            raise SchemaError("state", f"{self.state!r} is not one of {', '.join(STATES)}")
+        _check_number("t", self.t, positive=True)
+        _check_text("reason", self.reason, limit=200, empty=True)
+        if self.boot is not None:
+            _check_ident("boot", self.boot)
+        _check_int("rejects", self.rejects)
+        if self.placement:
+            _check_segment("placement", self.placement)
+
+    def encode(self) -> bytes:
+        return _dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "device": self.device,
+                "kind": self.kind,
+                "state": self.state,
+                "t": self.t,
+                "reason": self.reason,
+                "boot": self.boot,
+                "rejects": self.rejects,
+                "placement": self.placement,
+            }
+        )
+
+
+def decode_status(payload: bytes | str) -> DeviceStatus:
+    data = _load(payload)
+    return DeviceStatus(
+        device=_require(data, "device"),
+        kind=_require(data, "kind"),
+        state=_require(data, "state"),
+        t=_require(data, "t"),
+        reason=data.get("reason", ""),
+        boot=data.get("boot"),
+        rejects=data.get("rejects", 0),
+        placement=data.get("placement", ""),
+    )
+
+
+# ----------------------------------------------------------------------------- events
+
+EVENT_TYPES = (
+    "session_start",
+    "session_end",
+    "set_start",
+    "set_end",
+    "rep",
+    "tag",
+    "note",
+)
+
+# Required keys of ``data`` for each event type, with their checkers.
+_EVENT_FIELDS: dict[str, dict[str, str]] = {
+    "session_start": {"child": "ident"},
+    "session_end": {},
+    "set_start": {
+        "exercise": "ident",
+        "surface": "segment",
+        "support": "segment",
+        "planned_reps": "count",
+    },
+    "set_end": {},
+    "rep": {"delta": "delta", "source": "source"},
+    "tag": {"tag": "segment"},
+    "note": {"text": "text"},
+}
+
+
+def _check_event_data(kind: str, data: dict[str, Any]) -> None:
+    for key, check in _EVENT_FIELDS[kind].items():
+        name = f"data.{key}"
+        value = data.get(key)
+        if value is None:
+            raise SchemaError(name, f"missing (required for {kind})")
+        if check == "ident":
+            _check_ident(name, value)
+        elif check == "segment":
+            _check_segment(name, value)
+        elif check == "count":
+            _check_int(name, value, minimum=0)
+        elif check == "delta":
+            if value not in (1, -1) or isinstance(value, bool):
+                raise SchemaError(name, f"must be +1 or -1, got {value!r}")
+        elif check == "source":
+            if value not in ("auto", "manual"):
+                raise SchemaError(name, f"must be 'auto' or 'manual', got {value!r}")
+        elif check == "text":
+            _check_text(name, value)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A session event. ``id`` is unique per event, so every consumer can drop repeats."""
+
+    type: str
+    t: float
+    session: str | None = None
+    set: str | None = None
+    author: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        if self.type not in EVENT_TYPES:
+            raise SchemaError("type", f"{self.type!r} is not one of {', '.join(EVENT_TYPES)}")
+        _check_number("t", self.t, positive=True)
+        _check_ident("id", self.id)
+        for name in ("session", "set", "author"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_ident(name, value)
+        if not isinstance(self.data, dict):
+            raise SchemaError("data", "expected an object")
+        _check_event_data(self.type, self.data)
+
+    def encode(self) -> bytes:
+        return _dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "id": self.id,
+                "type": self.type,
+                "t": self.t,
+                "session": self.session,
+                "set": self.set,
+                "author": self.author,
+                "data": self.data,
+            }
+        )
+
+
+def decode_event(payload: bytes | str) -> Event:
+    data = _load(payload)
+    return Event(
+        type=_require(data, "type"),
+        t=_require(data, "t"),
+        session=data.get("session"),
+        set=data.get("set"),
+        author=data.get("author"),
+        data=cast(dict[str, Any], data.get("data", {})),
+        id=_require(data, "id"),
+    )

@@ -1,0 +1,90 @@
+"""Shared fixtures: a real Mosquitto started by the tests on a free loopback port.
+
+Where a needed service is missing outside CI a test skips with the reason; with
+``CI=true`` it fails instead, so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from dmi_live.broker import Credentials, MosquittoBroker, free_port
+from ingest.mqtt import BrokerAddress
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip (outside CI) or fail (in CI) when ``condition`` is false."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class RunningBroker:
+    broker: MosquittoBroker
+    credentials: Credentials
+
+    @property
+    def port(self) -> int:
+        return self.broker.port
+
+    def address(self, service: str = "recorder") -> BrokerAddress:
+        user, password = self.credentials.for_service(service)
+        return BrokerAddress(host="127.0.0.1", port=self.broker.port, username=user,
+                             password=password, protocol=5)
+
+    def restart(self) -> None:
+        self.broker.stop()
+        self.broker.start()
+
+
+@pytest.fixture(scope="session")
+def mosquitto_factory(tmp_path_factory: pytest.TempPathFactory
+                      ) -> Iterator[Callable[[], RunningBroker]]:
+    """Start as many independent Mosquitto brokers as a test needs."""
+    need(shutil.which("mosquitto") is not None,
+         "Debian's mosquitto is not installed (the test command installs it)")
+    started: list[MosquittoBroker] = []
+
+    def start() -> RunningBroker:
+        folder = tmp_path_factory.mktemp("mosquitto")
+        creds = Credentials.load_or_create(folder / "credentials.toml")
+        broker = MosquittoBroker(folder / "broker", host="127.0.0.1", port=free_port(),
+                                 credentials=creds)
+        broker.start()
+        started.append(broker)
+        return RunningBroker(broker, creds)
+
+    yield start
+    for broker in started:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def mosquitto(mosquitto_factory: Callable[[], RunningBroker]) -> RunningBroker:
+    """One broker shared by the tests of a session; use :func:`site` to stay apart."""
+    return mosquitto_factory()
+
+
+@pytest.fixture
+def site() -> str:
+    """A site id no other test uses, so tests sharing a broker never see each other."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
