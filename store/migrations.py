@@ -1,0 +1,165 @@
+"""Versioned schema migrations: an ordered list of steps, applied in one transaction.
+
+The ``schema_version`` table holds one row per applied step. :func:`migrate` runs on
+every :func:`store.open_store`: it takes a lock (``BEGIN IMMEDIATE`` on SQLite, an
+advisory lock on PostgreSQL, so two processes opening the same store do not race),
+reads the highest applied version, and runs the later steps in order. Both backends
+have transactional DDL, so a failing step leaves the database exactly as it was.
+
+A fresh database runs every step from 1, so the upgrade path is the path every store
+takes. Step 1 builds the baseline from :mod:`store.tables`; later steps therefore find
+their change already made on a fresh database and must skip it — the helpers
+:func:`add_column`, :func:`create_index` and :func:`create_table` do. Adding version 2
+is one function and one entry::
+
+    def _v2_child_birth_year(conn: Connection) -> None:
+        add_column(conn, "children", sa.Column("birth_year", sa.Integer, nullable=True))
+
+    MIGRATIONS = (..., Migration(2, "children.birth_year", _v2_child_birth_year))
+
+(plus the column in ``tables.py``). A change that cannot be written to skip itself
+(a rename, a type change) should first freeze the v1 table definitions into a module
+of their own and point step 1 at them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateColumn
+
+from store import tables
+from store.catalog import DEFAULT_EXERCISES
+from store.db import Database
+from store.errors import MigrationError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    upgrade: Callable[[Connection], None]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def create_table(conn: Connection, table: sa.Table) -> None:
+    table.create(conn, checkfirst=True)
+
+
+def add_column(conn: Connection, table_name: str, column: sa.Column[object]) -> None:
+    """``ALTER TABLE … ADD COLUMN`` unless the column exists (a fresh store has it)."""
+    existing = {c["name"] for c in sa.inspect(conn).get_columns(table_name)}
+    if column.name in existing:
+        return
+    spec = CreateColumn(column).compile(dialect=conn.dialect)
+    name = conn.dialect.identifier_preparer.quote(table_name)
+    conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {spec}")
+
+
+def create_index(
+    conn: Connection, name: str, table_name: str, *columns: str, unique: bool = False
+) -> None:
+    """``CREATE INDEX`` unless an index of that name exists on the table."""
+    if name in {ix["name"] for ix in sa.inspect(conn).get_indexes(table_name)}:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    conn.exec_driver_sql(
+        f"CREATE {'UNIQUE ' if unique else ''}INDEX {quote(name)} ON {quote(table_name)} "
+        f"({', '.join(quote(c) for c in columns)})"
+    )
+
+
+# ----------------------------------------------------------------------------- steps
+
+
+def _v1_baseline(conn: Connection) -> None:
+    tables.metadata.create_all(conn)
+    conn.execute(
+        tables.exercises.insert(),
+        [
+            {
+                "key": ex.key,
+                "name": ex.name,
+                "domain": ex.domain,
+                "default_reps": ex.default_reps,
+                "signal_profile": ex.signal_profile,
+                "editable": ex.editable,
+            }
+            for ex in DEFAULT_EXERCISES
+        ],
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "baseline: devices, samples, sessions, people, audit; DMI catalog", _v1_baseline),
+)
+
+
+# ----------------------------------------------------------------------------- runner
+
+
+def current_version(conn: Connection) -> int:
+    """The highest applied version, 0 for an empty database."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table(tables.schema_version.name):
+        ours = set(tables.metadata.tables) & set(inspector.get_table_names())
+        if ours:
+            raise MigrationError(
+                f"the database has tables {sorted(ours)} but no schema_version table; "
+                "it was not created by DMI Live, refusing to change it"
+            )
+        return 0
+    version = conn.execute(sa.select(sa.func.max(tables.schema_version.c.version))).scalar()
+    return int(version or 0)
+
+
+def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the database to the last version in ``migrations``; return that version."""
+    _check_sequence(migrations)
+    target = len(migrations)
+    with db.write() as conn:
+        if not db.is_sqlite:
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext('dmi-live:' || current_schema()))")
+            )
+        version = current_version(conn)
+        if version > target:
+            raise MigrationError(
+                f"the store at {db.describe()} has schema version {version}, newer than this "
+                f"program knows ({target}); upgrade DMI Live"
+            )
+        if version == 0:
+            create_table(conn, tables.schema_version)
+        for step in migrations[version:]:
+            log.info("store: applying migration %d (%s)", step.version, step.description)
+            try:
+                step.upgrade(conn)
+            except sa.exc.SQLAlchemyError as exc:
+                raise MigrationError(
+                    f"migration {step.version} ({step.description}) failed: {exc}"
+                ) from exc
+            conn.execute(
+                tables.schema_version.insert().values(
+                    version=step.version, description=step.description[:200], applied=time.time()
+                )
+            )
+    if version < target:
+        log.info("store: schema at version %d (was %d)", target, version)
+    return target
+
+
+def _check_sequence(migrations: Sequence[Migration]) -> None:
+    for i, step in enumerate(migrations, start=1):
+        if step.version != i:
+            raise MigrationError(
+                f"migration list out of order: entry {i} has version {step.version}"
+            )

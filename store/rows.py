@@ -1,0 +1,166 @@
+"""Frozen value objects the store returns (never SQLAlchemy rows), and domain constants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SUPPORT_POINTS = ("trunk", "pelvis", "thigh", "knee", "shank", "ankle-foot", "none")
+"""Where the therapist supports the child, proximal → distal; ``none`` is no support.
+
+The index is the progression level: ``SUPPORT_POINTS.index("knee") == 3``.
+"""
+
+SURFACES = ("floor", "foam-pad", "ladder", "blocks", "ball", "bench", "balance-board", "wedge")
+"""Surfaces in the default DMI set-up. Other surface ids are accepted (clinics have more)."""
+
+DOMAINS = ("sitting", "kneeling", "standing", "transitions", "gait", "reactions")
+"""Exercise catalog domains, roughly in developmental order."""
+
+
+@dataclass(frozen=True)
+class InsertResult:
+    inserted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    device: str
+    kind: str
+    site: str | None
+    room: str | None
+    placement: str
+    calibration: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class GapRow:
+    id: int
+    device: str
+    boot: str
+    t_from: float
+    t_to: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    id: int
+    t: float
+    topic: str
+    payload: bytes
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    pseudonym: str
+    display_name: str
+    created: float
+
+    @property
+    def label(self) -> str:
+        """What a screen shows: the display name, or the pseudonym when there is none."""
+        return self.display_name or self.pseudonym
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    username: str
+    role: str
+    password_hash: str
+    disabled: bool
+    created: float
+
+
+@dataclass(frozen=True)
+class FamilyLinkRow:
+    id: int
+    child: str
+    token_hash: str
+    created_by: str
+    created: float
+    expires: float
+    revoked_at: float | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_valid(self, now: float) -> bool:
+        """True while the link may be used: not revoked and not expired at ``now``."""
+        return self.revoked_at is None and now < self.expires
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    t: float
+    who: str
+    action: str
+    child: str | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class ExerciseRow:
+    key: str
+    name: str
+    domain: str
+    default_reps: int
+    signal_profile: str
+    editable: bool
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: str
+    child: str
+    site: str
+    room: str
+    therapist: str | None
+    start: float
+    end: float | None
+
+
+@dataclass(frozen=True)
+class SetRow:
+    id: str
+    session: str
+    exercise: str
+    surface: str
+    support: str
+    planned_reps: int
+    start: float
+    end: float | None
+    quality: str | None
+
+
+@dataclass(frozen=True)
+class RepRow:
+    id: int
+    event_id: str
+    set: str
+    t: float
+    source: str
+    confidence: float | None
+    peak: float | None
+    revoked_by: str | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_by is not None
+
+
+@dataclass(frozen=True)
+class AnnotationRow:
+    id: str
+    session: str
+    set: str | None
+    t: float
+    author: str | None
+    tag: str | None
+    text: str
+    family_visible: bool

@@ -1,0 +1,337 @@
+"""Sample storage: idempotent batch inserts and replay reads.
+
+Layout: one ``streams`` row per (device, boot) lists the device's value columns; each
+sample is one ``samples`` row ``(stream_id, seq, t, t_dev, v0 … v15)`` keyed by
+``(stream_id, seq)``, so a redelivered batch is dropped by ``ON CONFLICT DO NOTHING``.
+``t`` is host time (what replay ranges use, indexed per stream), ``t_dev`` device time.
+A batch's ``t`` column (irregular devices) becomes ``t_dev`` and is not a value column.
+
+Inserts: SQLite gets one ``executemany`` (a C loop in the driver); PostgreSQL gets a
+binary ``COPY`` into a temporary staging table and one ``INSERT … SELECT … ON CONFLICT
+DO NOTHING`` (about twice as fast as ``unnest`` of array parameters, which psycopg
+dumps in Python); on both the driver's row count is exactly the rows inserted. Device and stream ids
+are cached in memory once their transaction has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ingest.schema import SampleBatch
+from store import tables
+from store.db import Database
+from store.errors import InvalidData, UnknownDevice
+from store.rows import InsertResult
+
+log = logging.getLogger(__name__)
+
+RESERVED = frozenset({"t", "t_dev", "boot", "seq"})
+"""Names a value column cannot have (they are the frame's own columns in replay)."""
+
+_SLOTS = tuple(f"v{i}" for i in range(tables.VALUE_SLOTS))
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Stream:
+    id: int
+    cols: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one batch maps onto its stream's slots."""
+
+    values: tuple[str, ...]  # the batch's value columns (without ``t``)
+    t_index: int | None  # position of the ``t`` column, if any
+
+
+def _plan(index: int, batch: SampleBatch) -> _Plan:
+    if not isinstance(batch, SampleBatch):
+        raise InvalidData(f"batches[{index}] is a {type(batch).__name__}, not a SampleBatch")
+    t_index = batch.columns.index("t") if "t" in batch.columns else None
+    values = tuple(c for c in batch.columns if c != "t")
+    clash = RESERVED.intersection(values)
+    if clash:
+        raise InvalidData(
+            f"batches[{index}] ({batch.device}): column name(s) {sorted(clash)} are reserved"
+        )
+    return _Plan(values, t_index)
+
+
+class SampleStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._device_ids: dict[str, int] = {}
+        self._streams: dict[tuple[int, str], _Stream] = {}
+
+    # ------------------------------------------------------------------------- insert
+
+    def insert_batches(self, batches: Sequence[SampleBatch]) -> InsertResult:
+        plans = [_plan(i, b) for i, b in enumerate(batches)]
+        total = sum(len(b.rows) for b in batches)
+        if not total:
+            return InsertResult(0, 0)
+        new_devices: dict[str, int] = {}
+        new_streams: dict[tuple[int, str], _Stream] = {}
+        with self._db.write() as conn:
+            device_ids = self._resolve_devices(conn, batches, new_devices)
+            streams = self._resolve_streams(conn, batches, plans, device_ids, new_streams)
+            rows, width = _rows(batches, plans, streams)
+            if self._db.is_sqlite:
+                inserted = _insert_sqlite(conn, rows, width)
+            else:
+                inserted = _insert_postgres(conn, rows, width)
+        with self._lock:  # only now: ids from a rolled-back transaction never get cached
+            self._device_ids.update(new_devices)
+            self._streams.update(new_streams)
+        return InsertResult(inserted, total - inserted)
+
+    def _resolve_devices(
+        self, conn: Connection, batches: Sequence[SampleBatch], new: dict[str, int]
+    ) -> dict[str, int]:
+        kinds = {b.device: b.kind for b in batches}
+        with self._lock:
+            ids = {name: self._device_ids[name] for name in kinds if name in self._device_ids}
+        missing = [name for name in kinds if name not in ids]
+        if missing:
+            devices = tables.devices
+            conn.execute(
+                self._db.insert(devices).on_conflict_do_nothing(index_elements=["name"]),
+                [{"name": name, "kind": kinds[name]} for name in missing],
+            )
+            found = conn.execute(
+                sa.select(devices.c.name, devices.c.id).where(devices.c.name.in_(missing))
+            )
+            new.update({name: int(id_) for name, id_ in found})
+            ids.update(new)
+        return ids
+
+    def _resolve_streams(
+        self,
+        conn: Connection,
+        batches: Sequence[SampleBatch],
+        plans: Sequence[_Plan],
+        device_ids: dict[str, int],
+        new: dict[tuple[int, str], _Stream],
+    ) -> list[_Stream]:
+        out: list[_Stream] = []
+        for batch, plan in zip(batches, plans, strict=True):
+            key = (device_ids[batch.device], batch.boot)
+            stream = new.get(key)
+            if stream is None:
+                with self._lock:
+                    stream = self._streams.get(key)
+            if stream is None:
+                stream = self._load_stream(conn, key, batch.kind, plan.values)
+                new[key] = stream
+            if not set(plan.values) <= set(stream.cols):
+                stream = self._extend_stream(conn, stream, batch, plan.values)
+                new[key] = stream
+            out.append(stream)
+        return out
+
+    def _load_stream(
+        self, conn: Connection, key: tuple[int, str], kind: str, cols: tuple[str, ...]
+    ) -> _Stream:
+        streams = tables.streams
+        conn.execute(
+            self._db.insert(streams)
+            .values(device_id=key[0], boot=key[1], kind=kind, cols=list(cols))
+            .on_conflict_do_nothing(index_elements=["device_id", "boot"])
+        )
+        row = conn.execute(
+            sa.select(streams.c.id, streams.c.cols).where(
+                streams.c.device_id == key[0], streams.c.boot == key[1]
+            )
+        ).one()
+        return _Stream(int(row.id), tuple(row.cols))
+
+    def _extend_stream(
+        self, conn: Connection, stream: _Stream, batch: SampleBatch, values: tuple[str, ...]
+    ) -> _Stream:
+        """A boot whose column set grew: append the new names to the stream's slots."""
+        streams = tables.streams
+        query = sa.select(streams.c.cols).where(streams.c.id == stream.id)
+        if not self._db.is_sqlite:
+            query = query.with_for_update()
+        cols = list(conn.execute(query).scalar_one())  # another process may have extended it
+        cols += [c for c in values if c not in cols]
+        if len(cols) > tables.VALUE_SLOTS:
+            raise InvalidData(
+                f"device {batch.device!r} boot {batch.boot!r}: {len(cols)} distinct value "
+                f"columns, the store holds at most {tables.VALUE_SLOTS}"
+            )
+        conn.execute(streams.update().where(streams.c.id == stream.id).values(cols=cols))
+        log.info("store: device %s boot %s now has columns %s", batch.device, batch.boot, cols)
+        return _Stream(stream.id, tuple(cols))
+
+    # ------------------------------------------------------------------------- read
+
+    def count_samples(self, device: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(tables.samples)
+        if device is not None:
+            query = query.join(tables.streams, tables.streams.c.id == tables.samples.c.stream_id)
+            query = query.join(tables.devices, tables.devices.c.id == tables.streams.c.device_id)
+            query = query.where(tables.devices.c.name == device)
+        with self._db.read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def read_samples(
+        self, device: str, t0: float | None = None, t1: float | None = None
+    ) -> pd.DataFrame:
+        """Samples of ``device`` with host time in ``[t0, t1)``, sorted by time.
+
+        Columns: ``t`` (host time), ``t_dev``, ``boot``, ``seq``, then the device's own
+        columns (the union over its boots, in first-seen order; NaN where a boot lacks one).
+        """
+        s, d = tables.streams, tables.devices
+        with self._db.read() as conn:
+            found = conn.execute(
+                sa.select(s.c.id, s.c.boot, s.c.cols)
+                .select_from(d.outerjoin(s, s.c.device_id == d.c.id))
+                .where(d.c.name == device)
+                .order_by(s.c.id)
+            ).all()
+            if not found:
+                raise UnknownDevice(device)
+            streams = {int(r.id): (r.boot, tuple(r.cols)) for r in found if r.id is not None}
+            width = max((len(cols) for _, cols in streams.values()), default=0)
+            raw = _select_samples(conn, self._db, list(streams), width, t0, t1) if streams else []
+        return _frame(raw, streams, width)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _rows(
+    batches: Sequence[SampleBatch], plans: Sequence[_Plan], streams: Sequence[_Stream]
+) -> tuple[list[Row], int]:
+    width = max(len(s.cols) for s in streams)
+    rows: list[Row] = []
+    for batch, plan, stream in zip(batches, plans, streams, strict=True):
+        sid, seq0 = stream.id, batch.seq
+        offset = batch.t_host - batch.t_dev  # exactly SampleBatch.host_times()
+        times = batch.device_times()
+        direct = plan.t_index is None and stream.cols[: len(plan.values)] == plan.values
+        if direct:
+            pad = (None,) * (width - len(plan.values))
+            rows.extend(
+                (sid, seq0 + i, td + offset, td, *row, *pad)
+                for i, (td, row) in enumerate(zip(times, batch.rows, strict=True))
+            )
+            continue
+        slots = [stream.cols.index(c) for c in plan.values]
+        k = plan.t_index
+        for i, (td, row) in enumerate(zip(times, batch.rows, strict=True)):
+            values = row if k is None else row[:k] + row[k + 1 :]
+            out: list[Any] = [None] * width
+            for slot, value in zip(slots, values, strict=True):
+                out[slot] = value
+            rows.append((sid, seq0 + i, td + offset, td, *out))
+    return rows, width
+
+
+def _insert_sqlite(conn: Connection, rows: list[Row], width: int) -> int:
+    names = ", ".join(("stream_id", "seq", "t", "t_dev", *_SLOTS[:width]))
+    marks = ", ".join("?" * (4 + width))
+    sql = f"INSERT INTO samples ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+_PG_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS samples_in (stream_id int4, seq int8, t float8, "
+    f"t_dev float8, {', '.join(f'{v} float8' for v in _SLOTS)}) ON COMMIT DELETE ROWS"
+)
+
+
+def _insert_postgres(conn: Connection, rows: list[Row], width: int) -> int:
+    """Binary COPY into a per-connection staging table, then one INSERT … ON CONFLICT."""
+    names = ", ".join(("stream_id", "seq", "t", "t_dev", *_SLOTS[:width]))
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(_PG_STAGE)
+        with cursor.copy(f"COPY samples_in ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int4", "int8", *["float8"] * (2 + width)])
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO samples ({names}) SELECT {names} FROM samples_in ON CONFLICT DO NOTHING"
+        )
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _select_samples(
+    conn: Connection,
+    db: Database,
+    stream_ids: list[int],
+    width: int,
+    t0: float | None,
+    t1: float | None,
+) -> list[Row]:
+    mark = "?" if db.is_sqlite else "%s"
+    where = [f"stream_id IN ({', '.join([mark] * len(stream_ids))})"]
+    params: list[Any] = list(stream_ids)
+    if t0 is not None:
+        where.append(f"t >= {mark}")
+        params.append(float(t0))
+    if t1 is not None:
+        where.append(f"t < {mark}")
+        params.append(float(t1))
+    names = ", ".join(("stream_id", "seq", "t", "t_dev", *_SLOTS[:width]))
+    sql = f"SELECT {names} FROM samples WHERE {' AND '.join(where)} ORDER BY t, stream_id, seq"
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _frame(
+    raw: list[Row], streams: dict[int, tuple[str, tuple[str, ...]]], width: int
+) -> pd.DataFrame:
+    names: list[str] = []
+    for _, cols in streams.values():
+        names += [c for c in cols if c not in names]
+    n = len(raw)
+    data = np.array(raw, dtype=np.float64).reshape(n, 4 + width) if n else np.empty((0, 4 + width))
+    stream_of = data[:, 0].astype(np.int64)
+    ids = list(streams)
+    boots = np.array([streams[i][0] for i in ids], dtype=object)
+    position = np.searchsorted(np.array(ids, dtype=np.int64), stream_of)
+    frame: dict[str, Any] = {
+        "t": data[:, 2],
+        "t_dev": data[:, 3],
+        "boot": pd.Series(boots[position] if n else [], dtype="str"),
+        "seq": data[:, 1].astype(np.int64),
+    }
+    same = len({cols for _, cols in streams.values()}) <= 1
+    for name in names:
+        if same:
+            frame[name] = data[:, 4 + names.index(name)]
+            continue
+        column = np.full(n, np.nan)
+        for sid, (_, cols) in streams.items():
+            if name in cols:
+                mask = stream_of == sid
+                column[mask] = data[mask, 4 + cols.index(name)]
+        frame[name] = column
+    return pd.DataFrame(frame)

@@ -1,0 +1,226 @@
+"""The :class:`Store` facade: one object per process, safe to share between threads."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from ingest.schema import Event, SampleBatch
+from store import devices as _devices
+from store import events as _events
+from store import people as _people
+from store import sessions as _sessions
+from store.db import Database, create_engine, to_url
+from store.migrations import MIGRATIONS, Migration, migrate
+from store.rows import (
+    AnnotationRow,
+    AuditRow,
+    ChildRow,
+    DeviceRow,
+    ExerciseRow,
+    FamilyLinkRow,
+    GapRow,
+    InsertResult,
+    QuarantineRow,
+    RepRow,
+    SessionRow,
+    SetRow,
+    UserRow,
+)
+from store.samples import SampleStore
+
+log = logging.getLogger(__name__)
+
+
+def open_store(
+    url: str | os.PathLike[str], *, migrations: Sequence[Migration] = MIGRATIONS
+) -> Store:
+    """Open (creating if needed) the store at ``url`` and migrate it to the current schema.
+
+    ``url``: a file path or ``sqlite:///path`` (SQLite, WAL) or ``postgresql+psycopg://…``.
+    ``migrations`` is for tests that need an older or newer schema.
+    """
+    db = Database(create_engine(to_url(url)))
+    try:
+        version = migrate(db, migrations)
+    except BaseException:
+        db.close()
+        raise
+    log.info("store: opened %s (schema version %d)", db.describe(), version)
+    return Store(db, version)
+
+
+class Store:
+    """Every read and write of DMI Live data. Methods are thread-safe; each is one transaction.
+
+    Example::
+
+        store = open_store("data/dmi-live.sqlite")
+        store.insert_batches(batches)           # InsertResult(inserted=…, duplicates=…)
+        frame = store.read_samples("board-1", t0, t1)
+    """
+
+    def __init__(self, db: Database, version: int) -> None:
+        self._db = db
+        self.schema_version = version
+        self._samples = SampleStore(db)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._db.dialect
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self._db.describe()!r})"
+
+    # ------------------------------------------------------------------------- samples
+
+    def insert_batches(self, batches: Sequence[SampleBatch]) -> InsertResult:
+        """Insert in one transaction; rows already stored (device, boot, seq) are skipped."""
+        return self._samples.insert_batches(batches)
+
+    def count_samples(self, device: str | None = None) -> int:
+        return self._samples.count_samples(device)
+
+    def read_samples(
+        self, device: str, t0: float | None = None, t1: float | None = None
+    ) -> pd.DataFrame:
+        """Samples with host time in ``[t0, t1)``: t, t_dev, boot, seq + device columns."""
+        return self._samples.read_samples(device, t0, t1)
+
+    # ------------------------------------------------------------------------- devices
+
+    def devices(self) -> list[DeviceRow]:
+        return _devices.devices(self._db)
+
+    def upsert_device(
+        self,
+        site: str,
+        room: str,
+        device: str,
+        kind: str,
+        placement: str = "",
+        calibration: dict[str, Any] | None = None,
+    ) -> DeviceRow:
+        """Set a device's room, kind and placement; ``calibration=None`` keeps the stored one."""
+        return _devices.upsert_device(self._db, site, room, device, kind, placement, calibration)
+
+    def add_gap(self, device: str, boot: str, t_from: float, t_to: float, reason: str) -> GapRow:
+        return _devices.add_gap(self._db, device, boot, t_from, t_to, reason)
+
+    def gaps(
+        self, device: str | None = None, t0: float | None = None, t1: float | None = None
+    ) -> list[GapRow]:
+        """Gaps overlapping ``[t0, t1)``, oldest first."""
+        return _devices.gaps(self._db, device, t0, t1)
+
+    def quarantine(self, topic: str, payload: bytes, reason: str) -> int:
+        return _devices.quarantine(self._db, topic, payload, reason)
+
+    def quarantined(self, limit: int = 100) -> list[QuarantineRow]:
+        """Newest first."""
+        return _devices.quarantined(self._db, limit)
+
+    # ------------------------------------------------------------------------- sessions
+
+    def apply_event(self, site: str, room: str, event: Event) -> bool:
+        """Apply a session event; False if this event id was applied before (no change)."""
+        return _events.apply_event(self._db, site, room, event)
+
+    def sessions(
+        self,
+        child: str | None = None,
+        room: str | None = None,
+        therapist: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        site: str | None = None,
+    ) -> list[SessionRow]:
+        """Sessions started in ``[since, until)``, newest first."""
+        return _sessions.sessions(self._db, child, room, therapist, since, until, site)
+
+    def session(self, session_id: str) -> SessionRow:
+        return _sessions.session(self._db, session_id)
+
+    def sets(self, session_id: str) -> list[SetRow]:
+        return _sessions.sets(self._db, session_id)
+
+    def reps(self, set_id: str | None = None, *, session_id: str | None = None) -> list[RepRow]:
+        """All reps (revoked too) of a set or a session, in time order."""
+        return _sessions.reps(self._db, set_id, session_id=session_id)
+
+    def rep_count(self, set_id: str) -> int:
+        """Reps that stand: not revoked by a −1 correction."""
+        return _sessions.rep_count(self._db, set_id)
+
+    def annotations(self, session_id: str, *, family_only: bool = False) -> list[AnnotationRow]:
+        return _sessions.session_annotations(self._db, session_id, family_only=family_only)
+
+    # ------------------------------------------------------------------------- people
+
+    def children(self) -> list[ChildRow]:
+        return _people.children(self._db)
+
+    def add_child(self, pseudonym: str, display_name: str) -> ChildRow:
+        """Register a child or change its display name."""
+        return _people.add_child(self._db, pseudonym, display_name)
+
+    def exercises(self) -> list[ExerciseRow]:
+        return _people.exercises(self._db)
+
+    def upsert_exercise(
+        self, key: str, name: str, domain: str, default_reps: int, signal_profile: str
+    ) -> ExerciseRow:
+        return _people.upsert_exercise(self._db, key, name, domain, default_reps, signal_profile)
+
+    def add_user(self, username: str, role: str, password_hash: str) -> UserRow:
+        return _people.add_user(self._db, username, role, password_hash)
+
+    def get_user(self, username: str) -> UserRow | None:
+        return _people.get_user(self._db, username)
+
+    def users(self) -> list[UserRow]:
+        return _people.users(self._db)
+
+    def set_user_disabled(self, username: str, disabled: bool) -> UserRow:
+        return _people.set_user_disabled(self._db, username, disabled)
+
+    def set_password_hash(self, username: str, password_hash: str) -> UserRow:
+        return _people.set_password_hash(self._db, username, password_hash)
+
+    def set_user_role(self, username: str, role: str) -> UserRow:
+        return _people.set_user_role(self._db, username, role)
+
+    def add_family_link(
+        self, child: str, token_hash: str, expires: float, created_by: str
+    ) -> FamilyLinkRow:
+        return _people.add_family_link(self._db, child, token_hash, expires, created_by)
+
+    def family_link_by_hash(self, token_hash: str) -> FamilyLinkRow | None:
+        return _people.family_link_by_hash(self._db, token_hash)
+
+    def family_links(self, child: str | None = None) -> list[FamilyLinkRow]:
+        return _people.family_links(self._db, child)
+
+    def revoke_family_link(self, link_id: int) -> FamilyLinkRow:
+        return _people.revoke_family_link(self._db, link_id)
+
+    def audit(self, who: str, action: str, child: str | None = None, detail: str = "") -> int:
+        return _people.audit(self._db, who, action, child, detail)
+
+    def audit_log(self, limit: int = 100, child: str | None = None) -> list[AuditRow]:
+        """Newest first."""
+        return _people.audit_log(self._db, limit, child)

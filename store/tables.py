@@ -1,0 +1,253 @@
+"""Table definitions (SQLAlchemy Core) — the current schema, as the last migration leaves it.
+
+Times are float seconds since the epoch (host clock) unless named ``t_dev`` (device
+clock). Sample values live in a fixed set of nullable float slots ``v0 … v15``; the
+``streams`` row of a (device, boot) says which device column each slot holds. That keeps
+one narrow, clustered table for every device kind, so inserts are a single executemany
+and a replay read is one index range scan per stream.
+
+Changing a table here needs a new step in :mod:`store.migrations` (see there).
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+VALUE_SLOTS = 16
+"""Value columns per sample row (``v0`` … ``v15``); matches ``ingest.schema.MAX_COLUMNS``."""
+
+ROLES = ("therapist", "supervisor", "admin")
+REP_SOURCES = ("auto", "manual")
+QUALITIES = ("independent", "assisted", "passive", "refused")
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Time = sa.Double
+Name = sa.String(64)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("applied", Time, nullable=False),
+)
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", Name, nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+)
+
+rooms = sa.Table(
+    "rooms",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("key", Name, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.UniqueConstraint("site_id", "key"),
+)
+
+devices = sa.Table(
+    "devices",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", Name, nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("room_id", sa.ForeignKey("rooms.id"), nullable=True),
+    sa.Column("placement", Name, nullable=False, server_default=""),
+    sa.Column("calibration", Json, nullable=True),
+)
+
+streams = sa.Table(
+    "streams",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("device_id", sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("boot", Name, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("cols", Json, nullable=False),
+    sa.UniqueConstraint("device_id", "boot"),
+)
+
+samples = sa.Table(
+    "samples",
+    metadata,
+    sa.Column("stream_id", sa.Integer, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("t", Time, nullable=False),
+    sa.Column("t_dev", Time, nullable=False),
+    *(sa.Column(f"v{i}", sa.Double, nullable=True) for i in range(VALUE_SLOTS)),
+    sa.PrimaryKeyConstraint("stream_id", "seq"),
+    sa.Index("ix_samples_stream_id_t", "stream_id", "t"),
+    # Clustered on (stream_id, seq) in SQLite: inserts append, replay reads are local.
+    sqlite_with_rowid=False,
+)
+
+gaps = sa.Table(
+    "gaps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("device", Name, nullable=False),
+    sa.Column("boot", Name, nullable=False),
+    sa.Column("t_from", Time, nullable=False),
+    sa.Column("t_to", Time, nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False, server_default=""),
+    sa.Index("ix_gaps_device_t_from", "device", "t_from"),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("t", Time, nullable=False),
+    sa.Column("topic", sa.String(512), nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+children = sa.Table(
+    "children",
+    metadata,
+    sa.Column("id", Name, primary_key=True),  # the pseudonym used on the wire
+    sa.Column("display_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("created", Time, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", Name, nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(512), nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created", Time, nullable=False),
+    sa.CheckConstraint(_in("role", ROLES), name="role"),
+)
+
+family_links = sa.Table(
+    "family_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(256), nullable=False, unique=True),
+    sa.Column("child_id", sa.ForeignKey("children.id"), nullable=False, index=True),
+    sa.Column("created_by", Name, nullable=False),
+    sa.Column("created", Time, nullable=False),
+    sa.Column("expires", Time, nullable=False),
+    sa.Column("revoked_at", Time, nullable=True),
+)
+
+exercises = sa.Table(
+    "exercises",
+    metadata,
+    sa.Column("key", Name, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("domain", sa.String(32), nullable=False),
+    sa.Column("default_reps", sa.Integer, nullable=False),
+    sa.Column("signal_profile", Name, nullable=False),
+    sa.Column("editable", sa.Boolean, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", Name, primary_key=True),
+    sa.Column("child_id", sa.ForeignKey("children.id"), nullable=False),
+    sa.Column("room_id", sa.ForeignKey("rooms.id"), nullable=False),
+    sa.Column("therapist", Name, nullable=True),
+    sa.Column("started", Time, nullable=False),
+    sa.Column("ended", Time, nullable=True),
+    sa.Index("ix_sessions_child_id_started", "child_id", "started"),
+    sa.Index("ix_sessions_started", "started"),
+)
+
+sets = sa.Table(
+    "sets",
+    metadata,
+    sa.Column("id", Name, primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("exercise_key", sa.ForeignKey("exercises.key"), nullable=False),
+    sa.Column("surface", Name, nullable=False),
+    sa.Column("support", sa.String(16), nullable=False),
+    sa.Column("planned_reps", sa.Integer, nullable=False),
+    sa.Column("started", Time, nullable=False),
+    sa.Column("ended", Time, nullable=True),
+    sa.Column("quality", sa.String(16), nullable=True),
+    sa.CheckConstraint(_in("quality", QUALITIES), name="quality"),
+    sa.Index("ix_sets_session_id_started", "session_id", "started"),
+)
+
+reps = sa.Table(
+    "reps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", Name, nullable=False, unique=True),
+    sa.Column("set_id", sa.ForeignKey("sets.id"), nullable=False),
+    sa.Column("t", Time, nullable=False),
+    sa.Column("source", sa.String(8), nullable=False),
+    sa.Column("confidence", sa.Double, nullable=True),
+    sa.Column("peak", sa.Double, nullable=True),
+    sa.Column("revoked_by", Name, nullable=True),
+    sa.CheckConstraint(_in("source", REP_SOURCES), name="source"),
+    sa.Index("ix_reps_set_id_t", "set_id", "t"),
+)
+
+annotations = sa.Table(
+    "annotations",
+    metadata,
+    sa.Column("id", Name, primary_key=True),  # the event id
+    sa.Column("session_id", sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("set_id", sa.ForeignKey("sets.id"), nullable=True),
+    sa.Column("t", Time, nullable=False),
+    sa.Column("author", Name, nullable=True),
+    sa.Column("tag", Name, nullable=True),
+    sa.Column("text", sa.Text, nullable=False, server_default=""),
+    sa.Column("family_visible", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_annotations_session_id_t", "session_id", "t"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", Name, primary_key=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("t", Time, nullable=False),
+    sa.Column("site", Name, nullable=False),
+    sa.Column("room", Name, nullable=False),
+    sa.Column("session_id", Name, nullable=True),
+    sa.Column("set_id", Name, nullable=True),
+    sa.Column("author", Name, nullable=True),
+    sa.Column("data", Json, nullable=False),
+    sa.Column("received", Time, nullable=False),
+    sa.Index("ix_events_session_id_t", "session_id", "t"),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("t", Time, nullable=False),
+    sa.Column("who", Name, nullable=False),
+    sa.Column("action", Name, nullable=False),
+    sa.Column("child_id", Name, nullable=True),  # no foreign key: the log outlives rows
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_audit_child_id_t", "child_id", "t"),
+    sa.Index("ix_audit_t", "t"),
+)
