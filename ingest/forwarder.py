@@ -47,6 +47,7 @@ class _Link:
         self.address = address
         self.name = name
         self.connected = False
+        self.closing = False
         self.started = False
         self.next_try = 0.0
         self.backoff = 0.2
@@ -62,7 +63,7 @@ class _Link:
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any,
                        props: Any) -> None:
-        if self.connected:
+        if self.connected and not self.closing:
             log.warning("%s: disconnected from broker (%s)", self.name, reason)
         self.connected = False
 
@@ -112,7 +113,7 @@ class Forwarder(threading.Thread):
         self.client_id = client_id
         self.stats = ForwarderStats()
         self._inbox: queue.Queue[SampleBatch | DeviceStatus] = queue.Queue()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._main = _Link(make_client(address, client_id=client_id), address, client_id)
         self._main.client.on_publish = safe_callback(self._on_publish)
         self._inflight: dict[int, int] = {}
@@ -131,13 +132,13 @@ class Forwarder(threading.Thread):
     def stop(self, *, timeout: float = 5.0) -> None:
         """Flush what is spooled (up to ``timeout``), publish offline statuses, disconnect."""
         self._flush_deadline = time.monotonic() + timeout
-        self._stop.set()
+        self._halt.set()
         self.join(timeout + 2)
 
     # ------------------------------------------------------------------ forwarder thread
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 self._step()
             except Exception:  # never let the forwarder die: log and keep going
@@ -249,8 +250,10 @@ class Forwarder(threading.Thread):
                 end = time.monotonic() + 1.0
                 while not info.is_published() and time.monotonic() < end:
                     link.client.loop(timeout=0.01)
+            link.closing = True
             link.client.disconnect()
         if self._main.connected:
+            self._main.closing = True
             self._main.client.disconnect()
         log.info("forwarder stopped: %d spooled, %d acked, %d left in spool",
                  self.stats.spooled, self.stats.acked, len(self.spool))

@@ -40,6 +40,7 @@ from ingest.schema import (
     parse_topic,
     subscription,
 )
+from store.errors import InvalidData, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class _GapTracker:
         if track is not None:
             if batch.boot != track.boot:
                 reason = self.reasons.get(batch.device) or "device restarted"
-                gap = (track.last_t, times[0], reason)
+                gap = (min(track.last_t, times[0]), max(track.last_t, times[0]), reason)
             elif batch.seq > track.next_seq:
                 reason = self.reasons.get(batch.device) or (
                     f"{batch.seq - track.next_seq} samples missing")
@@ -241,33 +242,22 @@ class Recorder:
         return items
 
     def _commit(self, items: list[_Incoming]) -> bool:
+        """Store one group of messages; False when the store failed and it must be retried.
+
+        A message the store refuses as such (an event for an unknown session, say) is
+        quarantined with the store's reason; only a failing store is retried.
+        """
         batches: list[SampleBatch] = []
         gaps: list[tuple[SampleBatch, tuple[float, float, str]]] = []
         try:
             for item in items:
-                self.stats.messages += 1
-                msg = item.message
                 if item.error:
-                    self.stats.rejected += 1
-                    log.warning("recorder: rejected message on %s: %s", item.raw_topic, item.error)
-                    self.store.quarantine(item.raw_topic, item.payload, item.error)
-                elif isinstance(msg, SampleBatch):
-                    batches.append(msg)
-                    gap = self._gaps.check(msg)
-                    if gap is not None:
-                        gaps.append((msg, gap))
-                elif isinstance(msg, DeviceStatus):
-                    assert item.topic is not None
-                    self.store.upsert_device(item.topic.site, item.topic.room, msg.device,
-                                             msg.kind, placement=msg.placement)
-                    if msg.state == "offline":
-                        self._gaps.offline(msg.device, msg.reason or "offline")
-                elif isinstance(msg, Event):
-                    assert item.topic is not None
-                    if self.store.apply_event(item.topic.site, item.topic.room, msg):
-                        self.stats.events += 1
-                        if self.on_event is not None:
-                            self.on_event(item.topic, msg)
+                    self._reject(item, item.error)
+                    continue
+                try:
+                    self._apply(item, batches, gaps)
+                except (InvalidData, NotFound) as exc:
+                    self._reject(item, f"refused by the store: {exc}")
             if batches:
                 result = self.store.insert_batches(batches)
                 self.stats.batches += len(batches)
@@ -277,6 +267,7 @@ class Recorder:
                 self.store.add_gap(batch.device, batch.boot, t_from, t_to, reason)
                 self.stats.gaps += 1
                 log.info("gap on %s: %.2f s (%s)", batch.device, t_to - t_from, reason)
+            self.stats.messages += len(items)
             self.stats.commits += 1
         except Exception:
             log.exception("recorder: commit failed; retrying, nothing acknowledged yet")
@@ -285,3 +276,27 @@ class Recorder:
             if item.qos > 0:
                 self.client.ack(item.mid, item.qos)
         return True
+
+    def _reject(self, item: _Incoming, reason: str) -> None:
+        self.stats.rejected += 1
+        log.warning("recorder: rejected message on %s: %s", item.raw_topic, reason)
+        self.store.quarantine(item.raw_topic, item.payload, reason)
+
+    def _apply(self, item: _Incoming, batches: list[SampleBatch],
+               gaps: list[tuple[SampleBatch, tuple[float, float, str]]]) -> None:
+        msg, topic = item.message, item.topic
+        if isinstance(msg, SampleBatch):
+            batches.append(msg)
+            gap = self._gaps.check(msg)
+            if gap is not None:
+                gaps.append((msg, gap))
+        elif isinstance(msg, DeviceStatus) and topic is not None:
+            self.store.upsert_device(topic.site, topic.room, msg.device, msg.kind,
+                                     placement=msg.placement)
+            if msg.state == "offline":
+                self._gaps.offline(msg.device, msg.reason or "offline")
+        elif isinstance(msg, Event) and topic is not None:
+            if self.store.apply_event(topic.site, topic.room, msg):
+                self.stats.events += 1
+                if self.on_event is not None:
+                    self.on_event(topic, msg)

@@ -116,12 +116,12 @@ class DeviceReader(threading.Thread):
         self.submit = submit
         self.batcher = Batcher(source, policy)
         self.samples = 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._state = ""
         self._last_data = time.monotonic()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
     def _report(self, state: str, reason: str = "") -> None:
         if state == self._state and state != "online":
@@ -136,7 +136,7 @@ class DeviceReader(threading.Thread):
         backoff = 0.1
         opened = False
         rejects_reported = 0
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 if not opened:
                     self.source.setup()
@@ -163,14 +163,14 @@ class DeviceReader(threading.Thread):
                 self._report("offline", f"device unavailable: {exc}")
                 self._safe_cleanup()
                 opened = False
-                self._stop.wait(backoff)
+                self._halt.wait(backoff)
                 backoff = min(backoff * 2, REOPEN_MAX)
             except Exception as exc:  # a bug in a source must not stop the room
                 log.exception("%s: reader error", self.source.device)
                 self._report("offline", f"reader error: {exc}")
                 self._safe_cleanup()
                 opened = False
-                self._stop.wait(REOPEN_MAX)
+                self._halt.wait(REOPEN_MAX)
         for batch in self.batcher.flush():
             self.samples += len(batch.rows)
             self.submit(batch)

@@ -22,10 +22,20 @@ ROWS = 25
 
 
 def make_batch(seq: int, *, device: str = "board-1", boot: str = "b1") -> SampleBatch:
+    """Rows of ``seq`` … at 100 Hz; host time follows ``seq`` (a new boot restarts device
+    time but never host time)."""
     rows = tuple((float(seq + i), 2.0, 3.0, 4.0) for i in range(ROWS))
-    return SampleBatch(device=device, kind="board", boot=boot, seq=seq, t_dev=seq * 0.01,
-                       period=0.01, t_host=1_700_000_000 + seq * 0.01,
-                       columns=("fl", "fr", "bl", "br"), rows=rows)
+    return SampleBatch(
+        device=device,
+        kind="board",
+        boot=boot,
+        seq=seq,
+        t_dev=seq * 0.01,
+        period=0.01,
+        t_host=1_700_000_000 + seq * 0.01,
+        columns=("fl", "fr", "bl", "br"),
+        rows=rows,
+    )
 
 
 def publisher(broker: RunningBroker, name: str) -> mqtt.Client:
@@ -50,8 +60,9 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
     return predicate()
 
 
-def test_batches_stored_once_and_duplicates_dropped(mosquitto: RunningBroker, site: str,
-                                                    tmp_path: Path) -> None:
+def test_batches_stored_once_and_duplicates_dropped(
+    mosquitto: RunningBroker, site: str, tmp_path: Path
+) -> None:
     store = open_store(tmp_path / "db.sqlite")
     recorder = Recorder(mosquitto.address("recorder"), store, client_id=f"rec-{site}", site=site)
     recorder.start()
@@ -76,8 +87,9 @@ def test_batches_stored_once_and_duplicates_dropped(mosquitto: RunningBroker, si
     store.close()
 
 
-def test_bad_payloads_are_quarantined_and_good_ones_kept(mosquitto: RunningBroker, site: str,
-                                                        tmp_path: Path) -> None:
+def test_bad_payloads_are_quarantined_and_good_ones_kept(
+    mosquitto: RunningBroker, site: str, tmp_path: Path
+) -> None:
     store = open_store(tmp_path / "db.sqlite")
     recorder = Recorder(mosquitto.address("recorder"), store, client_id=f"rec-{site}", site=site)
     recorder.start()
@@ -86,9 +98,15 @@ def test_bad_payloads_are_quarantined_and_good_ones_kept(mosquitto: RunningBroke
     pub = publisher(mosquitto, f"pub-{site}")
     topic = samples_topic(site, "room-1", "board-1")
     good = make_batch(0)
-    publish_all(pub, [(topic, b"not json"), (topic, good.encode()),
-                      (topic, good.encode().replace(b'"kind":"board"', b'"kind":"scale"')),
-                      (samples_topic(site, "room-1", "board-2"), make_batch(ROWS).encode())])
+    publish_all(
+        pub,
+        [
+            (topic, b"not json"),
+            (topic, good.encode()),
+            (topic, good.encode().replace(b'"kind":"board"', b'"kind":"scale"')),
+            (samples_topic(site, "room-1", "board-2"), make_batch(ROWS).encode()),
+        ],
+    )
     assert wait_until(lambda: recorder.stats.messages == 4)
     recorder.stop()
     pub.disconnect()
@@ -101,8 +119,9 @@ def test_bad_payloads_are_quarantined_and_good_ones_kept(mosquitto: RunningBroke
     store.close()
 
 
-def test_gap_recorded_when_sequence_jumps_or_device_restarts(mosquitto: RunningBroker,
-                                                              site: str, tmp_path: Path) -> None:
+def test_gap_recorded_when_sequence_jumps_or_device_restarts(
+    mosquitto: RunningBroker, site: str, tmp_path: Path
+) -> None:
     store = open_store(tmp_path / "db.sqlite")
     recorder = Recorder(mosquitto.address("recorder"), store, client_id=f"rec-{site}", site=site)
     recorder.start()
@@ -110,8 +129,14 @@ def test_gap_recorded_when_sequence_jumps_or_device_restarts(mosquitto: RunningB
     time.sleep(0.2)
     pub = publisher(mosquitto, f"pub-{site}")
     topic = samples_topic(site, "room-1", "board-1")
-    publish_all(pub, [(topic, make_batch(0).encode()), (topic, make_batch(ROWS * 3).encode()),
-                      (topic, make_batch(0, boot="b2").encode())])
+    publish_all(
+        pub,
+        [
+            (topic, make_batch(0).encode()),
+            (topic, make_batch(ROWS * 3).encode()),
+            (topic, make_batch(ROWS * 8, boot="b2").encode()),
+        ],
+    )
     assert wait_until(lambda: recorder.stats.batches == 3)
     recorder.stop()
     pub.disconnect()
@@ -123,7 +148,8 @@ def test_gap_recorded_when_sequence_jumps_or_device_restarts(mosquitto: RunningB
 
 
 def test_messages_sent_while_recorder_is_down_arrive_after_restart(
-        mosquitto: RunningBroker, site: str, tmp_path: Path) -> None:
+    mosquitto: RunningBroker, site: str, tmp_path: Path
+) -> None:
     store = open_store(tmp_path / "db.sqlite")
     client_id = f"rec-{site}"
     first = Recorder(mosquitto.address("recorder"), store, client_id=client_id, site=site)
@@ -139,4 +165,31 @@ def test_messages_sent_while_recorder_is_down_arrive_after_restart(
     assert wait_until(lambda: store.count_samples() == 20 * ROWS)
     second.stop()
     pub.disconnect()
+    store.close()
+
+
+def test_event_the_store_refuses_is_quarantined_and_does_not_block(
+        mosquitto: RunningBroker, site: str, tmp_path: Path) -> None:
+    from ingest.schema import Event, events_topic
+
+    store = open_store(tmp_path / "db.sqlite")
+    recorder = Recorder(mosquitto.address("recorder"), store, client_id=f"rec-{site}", site=site)
+    recorder.start()
+    assert recorder.wait_connected(5)
+    time.sleep(0.2)
+    pub = make_client(mosquitto.address("dashboard"), client_id=f"pub-{site}")
+    connect(pub, mosquitto.address("dashboard"))
+    pub.loop_start()
+    orphan = Event(type="set_start", t=1_700_000_000.0, session="no-such-session", set="x1",
+                   data={"exercise": "sit-to-stand-foam", "surface": "foam-pad",
+                         "support": "pelvis", "planned_reps": 5})
+    start = Event(type="session_start", t=1_700_000_001.0, session="s1", data={"child": "c-17"})
+    publish_all(pub, [(events_topic(site, "room-1"), orphan.encode()),
+                      (events_topic(site, "room-1"), start.encode())])
+    assert wait_until(lambda: recorder.stats.messages == 2)
+    recorder.stop()
+    pub.disconnect()
+    assert store.session("s1").child == "c-17"
+    [refused] = store.quarantined()
+    assert refused.reason.startswith("refused by the store:")
     store.close()

@@ -1,0 +1,163 @@
+"""Ingest → Mosquitto: batches reach the broker, survive a broker outage in the spool,
+and each device's retained status turns offline when the ingest dies."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from ingest.forwarder import Forwarder
+from ingest.mqtt import connect, make_client
+from ingest.schema import (
+    DeviceStatus,
+    SampleBatch,
+    decode_batch,
+    decode_status,
+    subscription,
+)
+from ingest.spool import Spool
+from tests.conftest import RunningBroker
+from tests.ingest.test_recorder import make_batch, wait_until
+
+pytestmark = pytest.mark.broker
+
+
+class Listener:
+    """A dashboard-like subscriber collecting everything under one site."""
+
+    def __init__(self, broker: RunningBroker, site: str) -> None:
+        self.batches: list[SampleBatch] = []
+        self.statuses: list[DeviceStatus] = []
+        self.lock = threading.Lock()
+        self.client = make_client(broker.address("dashboard"), client_id=f"listen-{site}")
+        self.client.on_message = self.on_message
+        self.client.on_connect = lambda c, *a: c.subscribe(
+            [(subscription(site, "+", "samples"), 1), (subscription(site, "+", "status"), 1)]
+        )
+        connect(self.client, broker.address("dashboard"))
+        self.client.loop_start()
+
+    def on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        with self.lock:
+            if msg.topic.endswith("/samples"):
+                self.batches.append(decode_batch(msg.payload))
+            elif msg.payload:
+                self.statuses.append(decode_status(msg.payload))
+
+    def seqs(self) -> set[int]:
+        with self.lock:
+            return {b.seq for b in self.batches}
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def status(state: str, reason: str = "") -> DeviceStatus:
+    return DeviceStatus(
+        device="board-1",
+        kind="board",
+        state=state,  # type: ignore[arg-type]
+        t=time.time(),
+        reason=reason,
+        placement="under-feet",
+    )
+
+
+def test_batches_and_status_reach_the_broker(
+    mosquitto: RunningBroker, site: str, tmp_path: Path
+) -> None:
+    listener = Listener(mosquitto, site)
+    spool = Spool(tmp_path / "spool.sqlite")
+    fwd = Forwarder(
+        mosquitto.address("ingest"), spool, site=site, room="room-1", client_id=f"ing-{site}"
+    )
+    fwd.start()
+    fwd.submit(status("online"))
+    for i in range(50):
+        fwd.submit(make_batch(i * 25))
+    assert wait_until(lambda: len(listener.seqs()) == 50)
+    assert wait_until(lambda: len(spool) == 0), "acknowledged batches leave the spool"
+    assert any(s.state == "online" for s in listener.statuses)
+    fwd.stop()
+    assert wait_until(lambda: listener.statuses[-1].state == "offline")
+    assert listener.statuses[-1].reason == "ingest stopped"
+    listener.close()
+
+
+def test_broker_outage_loses_nothing(
+    mosquitto_factory,
+    site: str,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    broker: RunningBroker = mosquitto_factory()
+    listener = Listener(broker, site)
+    spool = Spool(tmp_path / "spool.sqlite")
+    fwd = Forwarder(
+        broker.address("ingest"), spool, site=site, room="room-1", client_id=f"ing-{site}"
+    )
+    fwd.start()
+    for i in range(20):
+        fwd.submit(make_batch(i * 25))
+    assert wait_until(lambda: len(listener.seqs()) == 20)
+    broker.broker.stop()
+    for i in range(20, 60):
+        fwd.submit(make_batch(i * 25))
+    assert wait_until(lambda: len(spool) == 40), (
+        "batches wait in the spool while the broker is down"
+    )
+    broker.broker.start()
+    listener.close()
+    listener = Listener(broker, site)
+    assert wait_until(lambda: len(spool) == 0, timeout=20)
+    fwd.stop()
+    listener.close()
+    assert fwd.stats.connects >= 2
+
+
+def test_spool_survives_an_ingest_restart(
+    mosquitto: RunningBroker, site: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "spool.sqlite"
+    spool = Spool(path)
+    spool.put_many(
+        [
+            ("dmi/v1/x/room-1/dev/board-1/samples", make_batch(i * 25).encode(), 1, False)
+            for i in range(10)
+        ]
+    )
+    spool.close()  # the ingest died before it could publish these
+    listener = Listener(mosquitto, site)
+    reopened = Spool(path)
+    assert len(reopened) == 10
+    topic_site = site
+    rows = reopened.pending(after=0, limit=100)
+    reopened.ack([r.id for r in rows[:4]])
+    assert len(reopened) == 6
+    fwd = Forwarder(
+        mosquitto.address("ingest"),
+        reopened,
+        site=topic_site,
+        room="room-1",
+        client_id=f"ing-{site}",
+    )
+    fwd.start()
+    assert wait_until(lambda: len(reopened) == 0)
+    fwd.stop()
+    listener.close()
+
+
+def test_spool_alarm_before_it_refuses(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.sqlite", max_messages=10, warn_fraction=0.5)
+    item = ("t", b"x", 1, False)
+    assert spool.put_many([item] * 4) == 4
+    assert not spool.alarm
+    assert spool.put_many([item]) == 1
+    assert spool.alarm, "the alarm is raised at half full, before anything is refused"
+    assert spool.refused == 0
+    assert spool.put_many([item] * 8) == 5
+    assert spool.refused == 3
