@@ -42,7 +42,7 @@ def stabilogram_figure(*, limit_cm: float = 6.0) -> go.Figure:
     )
 
 
-def tilt_figure(*, limit_deg: float = 30.0) -> go.Figure:
+def tilt_figure(*, limit_deg: float = 45.0) -> go.Figure:
     """Empty live trunk tilt: pitch and roll (degrees) against seconds."""
     fig = go.Figure(
         [

@@ -77,6 +77,7 @@ def start_demo(data_dir: Path, *extra: str) -> DemoProcess:
             url = match.group(1)
             return DemoProcess(process, url, url.split("/wall/")[0], data_dir, output)
     process.kill()
+    process.communicate()
     raise AssertionError("demo did not print its wall URL:\n" + "\n".join(output))
 
 
@@ -87,3 +88,5 @@ def demo(tmp_path: Path) -> Iterator[DemoProcess]:
     if proc.process.poll() is None:
         proc.process.kill()
         proc.process.wait()
+    if proc.process.stdout is not None:
+        proc.process.stdout.close()
