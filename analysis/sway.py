@@ -115,6 +115,54 @@ def prediction_ellipse_area(ml: ArrayLike, ap: ArrayLike, *, level: float = 0.95
     return math.pi * f_quantile_2(n, level) * coeff * math.sqrt(det)
 
 
+@dataclass(frozen=True)
+class Ellipse:
+    """A prediction ellipse: centre, semi-axes (same unit as the data), orientation.
+
+    ``angle_rad`` is the direction of the major axis from +ML toward +AP.
+    """
+
+    cx: float
+    cy: float
+    semi_major: float
+    semi_minor: float
+    angle_rad: float
+
+    @property
+    def area(self) -> float:
+        return math.pi * self.semi_major * self.semi_minor
+
+    def outline(self, points: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """Closed outline (``points + 1`` vertices) for drawing."""
+        a = np.linspace(0.0, 2.0 * math.pi, points + 1)
+        c, s = math.cos(self.angle_rad), math.sin(self.angle_rad)
+        u, v = self.semi_major * np.cos(a), self.semi_minor * np.sin(a)
+        return self.cx + c * u - s * v, self.cy + s * u + c * v
+
+
+def prediction_ellipse(ml: ArrayLike, ap: ArrayLike, *, level: float = 0.95) -> Ellipse:
+    """The ``level`` prediction ellipse itself; its area equals :func:`prediction_ellipse_area`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.linspace(0, 2 * np.pi, 1000, endpoint=False)
+    >>> e = prediction_ellipse(np.cos(a), np.sin(a))
+    >>> round(e.area, 2), round(e.cx, 6) + 0.0
+    (9.47, 0.0)
+    """
+    if not 0.0 < level < 1.0:
+        raise InvalidParameterError(f"level must be in (0, 1), got {level!r}")
+    x, y = _valid(*as_xy(ml, ap, allow_nan=True, min_samples=3))
+    n = x.size
+    cov = np.cov(x, y, ddof=1)
+    eigenvalues, eigenvectors = np.linalg.eigh(cov)
+    scale = f_quantile_2(n, level) * 2.0 * (n - 1) * (n + 1) / (n * (n - 2))
+    minor, major = (math.sqrt(max(float(v), 0.0) * scale) for v in eigenvalues)
+    angle = math.atan2(float(eigenvectors[1, 1]), float(eigenvectors[0, 1]))
+    return Ellipse(float(x.mean()), float(y.mean()), major, minor, angle)
+
+
 def path_length(ml: ArrayLike, ap: ArrayLike) -> float:
     """Total length ``Σ‖Δp‖`` of the trajectory, skipping steps that touch a NaN sample."""
     x, y = as_xy(ml, ap, allow_nan=True, min_samples=0)

@@ -1,34 +1,50 @@
-/* DMI Live — live wall screen.
+/* DMI Live — live pages (wall screen, remote).
  *
- * Opens the room's server-sent-event stream and extends the plotly traces in the
- * browser, at most once per animation frame, merging every frame that arrived in
- * between. No Dash callback runs per frame. Exposes counters on window.dmiLive for
- * tests and benchmarks.
+ * Finds the element with data-live-room, opens the room's server-sent-event stream and
+ * applies what arrives: plot points (at most one redraw per plot per animation frame,
+ * merging every frame that arrived in between), device lights, and the session state
+ * into [data-live=…] fields. No Dash callback runs per frame. On the wall, keys send
+ * actions: space = +1 rep, backspace = −1 rep, s = start/stop set.
+ * Counters for tests and benchmarks are on window.dmiLive.
  */
 (function () {
   "use strict";
 
-  var MAX_POINTS = 1000;      // 10 s at 100 Hz
+  var TRAIL_S = 5;            // stabilogram trail
+  var TILT_S = 10;            // tilt window
   var STALE_MS = 1000;        // no data for 1 s → stale
-  var stats = { frames: 0, draws: 0, points: {}, lastHostT: 0, latencies: [] };
+  var stats = { frames: 0, draws: 0, points: {}, latencies: [], states: 0, drawMs: [] };
   window.dmiLive = stats;
   var active = null;
 
+  function $(root, sel) { return root.querySelector(sel); }
   function plot(id) {
     var el = document.getElementById(id);
     return el ? el.querySelector(".js-plotly-plot") : null;
   }
+  function label(v) { return v ? String(v).replace(/-/g, " ").replace(/^./, function (c) { return c.toUpperCase(); }) : ""; }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   function Session(root) {
     this.root = root;
     this.room = root.getAttribute("data-live-room");
-    this.t0 = null;
+    try { this.names = JSON.parse(root.getAttribute("data-exercise-names") || "{}"); }
+    catch (e) { this.names = {}; }
     this.devices = {};
-    this.pending = { copX: [], copY: [], tiltT: [], pitch: [], roll: [], newestHostT: 0 };
+    this.cop = { t: [], x: [], y: [] };
+    this.tilt = { t: [], pitch: [], roll: [] };
+    this.ellipse = null;
+    this.state = null;
+    this.dirty = { cop: false, tilt: false };
+    this.newestHostT = 0;
     this.scheduled = false;
     this.closed = false;
     this.open();
-    this.timer = setInterval(this.refreshLights.bind(this), 250);
+    this.timer = setInterval(this.tick.bind(this), 250);
+    if (root.getAttribute("data-live-keys") === "wall") {
+      this.onKey = this.key.bind(this);
+      document.addEventListener("keydown", this.onKey);
+    }
   }
 
   Session.prototype.open = function () {
@@ -45,64 +61,66 @@
     this.closed = true;
     this.es.close();
     clearInterval(this.timer);
+    if (this.onKey) { document.removeEventListener("keydown", this.onKey); }
   };
 
   Session.prototype.banner = function (state, text) {
-    var el = document.getElementById("wall-connection-banner");
+    var el = $(this.root, "[data-live-banner]");
     if (!el) { return; }
     el.setAttribute("data-state", state);
     el.textContent = text;
   };
 
-  Session.prototype.device = function (name, kind) {
-    var d = this.devices[name];
-    if (!d) {
-      d = this.devices[name] = { name: name, kind: kind, state: "online", reason: "",
-                                 placement: "", lastData: 0, el: null };
-    }
-    return d;
-  };
-
   Session.prototype.onFrame = function (frame) {
     stats.frames += 1;
     var now = Date.now();
-    for (var name in frame.devices) {
+    for (var name in frame.devices || {}) {
       var entry = frame.devices[name];
-      var d = this.device(name, entry.kind);
+      var d = this.devices[name];
+      if (!d) { d = this.devices[name] = { name: name, kind: entry.kind, state: "online", reason: "", placement: "", lastData: 0, el: null }; }
       if (entry.status) {
         d.state = entry.status.state;
         d.reason = entry.status.reason || "";
         d.placement = entry.status.placement || "";
-        d.rejects = entry.status.rejects || 0;
       }
       if (entry.t && entry.t.length) {
         d.lastData = now;
         if (d.state !== "online") { d.state = "online"; d.reason = ""; }
         stats.points[name] = (stats.points[name] || 0) + entry.t.length;
-        this.queue(d, entry);
+        this.take(d, entry);
       }
     }
-    this.refreshLights();
+    if (frame.ellipse !== undefined) { this.ellipse = frame.ellipse; this.dirty.cop = true; }
+    if (frame.state !== undefined) { this.state = frame.state; stats.states += 1; this.showState(); }
+    if (frame.score !== undefined) { this.showScore(frame.score); }
+    this.lights();
     this.schedule();
   };
 
-  Session.prototype.queue = function (d, entry) {
-    var p = this.pending;
+  function append(target, values, keep) {
+    Array.prototype.push.apply(target, values);
+    if (target.length > keep) { target.splice(0, target.length - keep); }
+  }
+
+  Session.prototype.take = function (d, entry) {
     var newest = entry.t[entry.t.length - 1];
-    if (newest > p.newestHostT) { p.newestHostT = newest; }
-    if (this.t0 === null) { this.t0 = entry.t[0]; }
+    if (newest > this.newestHostT) { this.newestHostT = newest; }
     if (d.kind === "board") {
-      Array.prototype.push.apply(p.copX, entry.ml);
-      Array.prototype.push.apply(p.copY, entry.ap);
+      append(this.cop.t, entry.t, 4000); append(this.cop.x, entry.ml, 4000); append(this.cop.y, entry.ap, 4000);
+      this.dirty.cop = true;
     } else if (d.kind === "imu" && (d.placement === "trunk" || !this.tiltDevice)) {
       this.tiltDevice = this.tiltDevice || d.name;
       if (this.tiltDevice !== d.name) { return; }
-      var t0 = this.t0;
-      Array.prototype.push.apply(p.tiltT, entry.t.map(function (t) { return +(t - t0).toFixed(3); }));
-      Array.prototype.push.apply(p.pitch, entry.pitch);
-      Array.prototype.push.apply(p.roll, entry.roll);
+      append(this.tilt.t, entry.t, 4000); append(this.tilt.pitch, entry.pitch, 4000); append(this.tilt.roll, entry.roll, 4000);
+      this.dirty.tilt = true;
     }
   };
+
+  function trim(series, keys, from) {
+    var i = 0;
+    while (i < series.t.length && series.t[i] < from) { i += 1; }
+    if (i) { keys.forEach(function (k) { series[k].splice(0, i); }); }
+  }
 
   Session.prototype.schedule = function () {
     if (this.scheduled) { return; }
@@ -113,40 +131,93 @@
   Session.prototype.draw = function () {
     this.scheduled = false;
     if (this.closed || !window.Plotly) { return; }
-    var p = this.pending;
-    var cop = plot("wall-cop-graph");
-    var tilt = plot("wall-tilt-graph");
+    var started = performance.now();
     var drew = false;
-    if (cop && p.copX.length) {
-      window.Plotly.extendTraces(cop, { x: [p.copX], y: [p.copY] }, [0], MAX_POINTS);
-      p.copX = []; p.copY = []; drew = true;
+    var cop = plot("wall-cop-graph");
+    if (cop && this.dirty.cop && this.cop.t.length) {
+      var tEnd = this.cop.t[this.cop.t.length - 1];
+      trim(this.cop, ["t", "x", "y"], tEnd - TRAIL_S);
+      var e = this.ellipse;
+      window.Plotly.restyle(cop, {
+        x: [this.cop.x, e ? e.x : []], y: [this.cop.y, e ? e.y : []],
+        "marker.color": [this.cop.t, null], "marker.cmin": [tEnd - TRAIL_S, null],
+        "marker.cmax": [tEnd, null]
+      }, [0, 1]);
+      this.dirty.cop = false; drew = true;
     }
-    if (tilt && p.tiltT.length) {
-      window.Plotly.extendTraces(tilt, { x: [p.tiltT, p.tiltT], y: [p.pitch, p.roll] },
-                                 [0, 1], MAX_POINTS);
-      p.tiltT = []; p.pitch = []; p.roll = []; drew = true;
+    var tilt = plot("wall-tilt-graph");
+    if (tilt && this.dirty.tilt && this.tilt.t.length) {
+      var t1 = this.tilt.t[this.tilt.t.length - 1];
+      trim(this.tilt, ["t", "pitch", "roll"], t1 - TILT_S);
+      var rel = this.tilt.t.map(function (t) { return t - t1; });
+      window.Plotly.restyle(tilt, { x: [rel, rel], y: [this.tilt.pitch, this.tilt.roll] }, [0, 1]);
+      this.dirty.tilt = false; drew = true;
     }
     if (drew) {
       stats.draws += 1;
-      if (p.newestHostT) {
-        stats.lastHostT = p.newestHostT;
-        stats.latencies.push(Date.now() - p.newestHostT * 1000);
+      stats.drawMs.push(performance.now() - started);
+      if (stats.drawMs.length > 2000) { stats.drawMs.shift(); }
+      if (this.newestHostT) {
+        stats.latencies.push(Date.now() - this.newestHostT * 1000);
         if (stats.latencies.length > 5000) { stats.latencies.shift(); }
-        p.newestHostT = 0;
+        this.newestHostT = 0;
       }
     }
   };
 
+  Session.prototype.field = function (key, text) {
+    var els = this.root.querySelectorAll('[data-live="' + key + '"]');
+    for (var i = 0; i < els.length; i++) {
+      if (els[i].textContent !== text) { els[i].textContent = text; }
+    }
+  };
+
+  Session.prototype.showState = function () {
+    var s = this.state || {};
+    var running = !!s.set;
+    this.root.setAttribute("data-set-running", running ? "1" : "0");
+    this.root.setAttribute("data-session-running", s.session ? "1" : "0");
+    this.field("exercise", running ? (this.names[s.exercise] || label(s.exercise)) : (s.session ? "Between sets" : "No session running"));
+    this.field("set", running ? (this.names[s.exercise] || label(s.exercise)) + " · " + label(s.surface) + " · support at " + label(s.support) : "No set running");
+    this.field("session", s.session ? "Session running" : "No session");
+    this.field("surface", running ? label(s.surface) : "");
+    this.field("support", running ? "support: " + label(s.support) : "");
+    this.field("reps", String(s.reps || 0));
+    this.field("planned", String(s.planned_reps || 0));
+    var note = s.last_note;
+    this.field("note", note ? (note.text || label(note.tag)) : "—");
+    this.tick();
+  };
+
+  Session.prototype.showScore = function (score) {
+    var bar = $(this.root, "[data-live-gauge]");
+    this.field("score", score === null ? "–" : String(Math.round(score)));
+    if (bar) {
+      bar.style.width = (score === null ? 0 : Math.max(2, Math.min(100, score))) + "%";
+      bar.setAttribute("data-level", score === null ? "none" : score >= 66 ? "high" : score >= 33 ? "mid" : "low");
+    }
+  };
+
+  Session.prototype.tick = function () {
+    var s = this.state;
+    if (s && s.set && s.set_started_t) {
+      var secs = Math.max(0, Math.floor(Date.now() / 1000 - s.set_started_t));
+      this.field("timer", Math.floor(secs / 60) + ":" + pad(secs % 60));
+    } else {
+      this.field("timer", "0:00");
+    }
+    this.lights();
+  };
+
   var LABELS = { online: "online", stale: "no data", offline: "offline" };
 
-  Session.prototype.refreshLights = function () {
-    var box = document.getElementById("wall-device-lights");
+  Session.prototype.lights = function () {
+    var box = $(this.root, "[data-live-lights]");
     if (!box) { return; }
     var now = Date.now();
     for (var name in this.devices) {
       var d = this.devices[name];
-      var state = d.state;
-      var reason = d.reason;
+      var state = d.state, reason = d.reason;
       if (state === "online" && d.lastData && now - d.lastData > STALE_MS) {
         state = "stale";
         reason = "no data for " + ((now - d.lastData) / 1000).toFixed(0) + " s";
@@ -157,12 +228,31 @@
         d.el.setAttribute("data-device", name);
         box.appendChild(d.el);
       }
-      if (d.el.getAttribute("data-state") !== state || d.el.title !== reason) {
+      var text = name + " · " + LABELS[state] + (reason && state !== "online" ? " (" + reason + ")" : "");
+      if (d.el.getAttribute("data-state") !== state || d.el.textContent !== text) {
         d.el.setAttribute("data-state", state);
         d.el.title = reason;
-        d.el.textContent = name + " · " + LABELS[state] + (reason && state !== "online" ? " (" + reason + ")" : "");
+        d.el.textContent = text;
       }
     }
+  };
+
+  Session.prototype.key = function (ev) {
+    var target = ev.target;
+    if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA")) { return; }
+    var action = null;
+    if (ev.key === " ") { action = { action: "rep", delta: 1 }; }
+    else if (ev.key === "Backspace") { action = { action: "rep", delta: -1 }; }
+    else if (ev.key === "s" || ev.key === "S") { action = { action: "toggle-set" }; }
+    if (!action) { return; }
+    ev.preventDefault();
+    var self = this;
+    fetch("/api/rooms/" + encodeURIComponent(this.room) + "/actions", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(action), credentials: "same-origin"
+    }).then(function (r) { return r.json(); }).then(function (body) {
+      if (body.error) { self.banner("notice", body.error); setTimeout(function () { self.banner("live", ""); }, 3000); }
+    });
   };
 
   function check() {

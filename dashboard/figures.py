@@ -28,10 +28,23 @@ def _wall_layout(fig: go.Figure, **axes: dict) -> go.Figure:
 
 
 def stabilogram_figure(*, limit_cm: float = 6.0) -> go.Figure:
-    """Empty live stabilogram: ML (+right) on x, AP (+forward) on y, fixed square range."""
+    """Empty live stabilogram: ML (+right) on x, AP (+forward) on y, fixed square range.
+
+    Trace 0 is the fading trail: markers coloured by time, the colour scale running from
+    transparent (5 s ago) to bright (now) as the browser moves ``cmin``/``cmax``.
+    Trace 1 is the live 95 % prediction ellipse of the last 10 s.
+    """
     fig = go.Figure(
-        go.Scatter(x=[], y=[], mode="lines", line={"color": COP_COLOUR, "width": 3},
-                   name="centre of pressure", hoverinfo="skip")
+        [
+            go.Scatter(
+                x=[], y=[], mode="markers", name="centre of pressure", hoverinfo="skip",
+                marker={"size": 7, "color": [], "cmin": 0, "cmax": 5,
+                        "colorscale": [[0, "rgba(79,209,255,0)"], [1, "rgba(79,209,255,1)"]],
+                        "showscale": False},
+            ),
+            go.Scatter(x=[], y=[], mode="lines", name="95 % ellipse", hoverinfo="skip",
+                       line={"color": "#ffe066", "width": 3}),
+        ]
     )
     return _wall_layout(
         fig,
@@ -54,7 +67,7 @@ def tilt_figure(*, limit_deg: float = 45.0) -> go.Figure:
     )
     fig = _wall_layout(
         fig,
-        xaxis={"title": {"text": "seconds"}, "fixedrange": True},
+        xaxis={"title": {"text": "seconds ago"}, "range": [-10, 0], "fixedrange": True},
         yaxis={"range": [-limit_deg, limit_deg], "title": {"text": "trunk tilt (°)"},
                "fixedrange": True},
     )

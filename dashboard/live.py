@@ -21,14 +21,21 @@ import numpy as np
 import paho.mqtt.client as mqtt
 
 from analysis.cop import cop_from_loads
+from analysis.errors import AnalysisError
 from analysis.imu import TrunkTilt
+from analysis.score import stability_score
+from analysis.sway import prediction_ellipse
+from ingest.derived import RoomState, decode_room_state
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
 from ingest.schema import (
     DeviceStatus,
+    Event,
     SampleBatch,
     SchemaError,
     decode_batch,
+    decode_event,
     decode_status,
+    events_topic,
     parse_topic,
     subscription,
 )
@@ -36,6 +43,19 @@ from ingest.schema import (
 log = logging.getLogger(__name__)
 
 CHANNELS = {"board": ("ml", "ap"), "imu": ("pitch", "roll")}
+ELLIPSE_WINDOW_S = 10.0
+# Steadiness on the wall: sway relative to a typical young child's 95 % ellipse over
+# 10 s of play-standing (cm²). 100 = still, 50 = typical, 20 = twice as much sway.
+# The family view uses the child's own reference instead.
+DEFAULT_SWAY_REFERENCE_CM2 = 6.0
+
+
+def steadiness(state: RoomState | None, *, reference_cm2: float = DEFAULT_SWAY_REFERENCE_CM2
+               ) -> float | None:
+    """0–100 steadiness from the engine's streaming sway metrics, or None without data."""
+    if state is None or state.metrics is None or state.metrics.ellipse_area_cm2 is None:
+        return None
+    return round(stability_score(state.metrics.ellipse_area_cm2, reference_cm2), 1)
 
 
 class Ring:
@@ -83,6 +103,30 @@ class RoomFeed:
     devices: dict[str, DeviceFeed] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
     version: int = 0
+    state: RoomState | None = None
+    state_json: dict[str, Any] | None = None
+    last_set: dict[str, Any] | None = None
+    ellipse: dict[str, list[float]] | None = None
+    ellipse_at: int = -1
+
+    def board(self) -> DeviceFeed | None:
+        return next((d for d in self.devices.values() if d.kind == "board"), None)
+
+    def ellipse_outline(self) -> dict[str, list[float]] | None:
+        """The live 95 % ellipse of the board's last 10 s, computed once per new data."""
+        board = self.board()
+        if board is None or board.ring.written == self.ellipse_at:
+            return self.ellipse
+        self.ellipse_at = board.ring.written
+        rows, _ = board.ring.since(0)
+        recent = rows[rows[:, 0] >= rows[-1, 0] - ELLIPSE_WINDOW_S] if len(rows) else rows
+        try:
+            xs, ys = prediction_ellipse(recent[:, 1], recent[:, 2]).outline(48)
+        except AnalysisError:
+            self.ellipse = None
+        else:
+            self.ellipse = {"x": np.round(xs, 3).tolist(), "y": np.round(ys, 3).tolist()}
+        return self.ellipse
 
 
 class LiveHub:
@@ -128,7 +172,9 @@ class LiveHub:
             log.error("live hub: broker refused connection: %s", reason)
             return
         client.subscribe([(subscription(self.site, "+", "samples"), 0),
-                          (subscription(self.site, "+", "status"), 1)])
+                          (subscription(self.site, "+", "status"), 1),
+                          (subscription(self.site, "+", "events"), 1),
+                          (subscription(self.site, "+", "derived"), 0)])
         self.connected.set()
 
     def _on_disconnect(self, *args: Any) -> None:
@@ -141,6 +187,10 @@ class LiveHub:
                 self.add_batch(topic.room, decode_batch(msg.payload))
             elif topic.leaf == "status" and msg.payload:
                 self.set_status(topic.room, decode_status(msg.payload))
+            elif topic.leaf == "derived":
+                self.set_state(topic.room, decode_room_state(msg.payload))
+            elif topic.leaf == "events":
+                self.note_event(topic.room, decode_event(msg.payload))
         except SchemaError as exc:
             self.rejected += 1
             log.warning("live hub: rejected message on %s: %s", msg.topic, exc)
@@ -193,6 +243,35 @@ class LiveHub:
             feed_room.version += 1
             feed_room.changed.notify_all()
 
+    def set_state(self, room: str, state: RoomState) -> None:
+        feed_room = self._room(room)
+        with feed_room.changed:
+            feed_room.state = state
+            feed_room.state_json = json.loads(state.encode())
+            feed_room.version += 1
+            feed_room.changed.notify_all()
+
+    def note_event(self, room: str, event: Event) -> None:
+        """Remember the last set's settings, so the wall's ``s`` key can repeat it."""
+        if event.type == "set_start":
+            self._room(room).last_set = dict(event.data)
+
+    # ------------------------------------------------------------------ actions
+
+    def room_state(self, room: str) -> RoomState | None:
+        feed = self.rooms.get(room)
+        return None if feed is None else feed.state
+
+    def last_set(self, room: str) -> dict[str, Any] | None:
+        feed = self.rooms.get(room)
+        return None if feed is None else feed.last_set
+
+    def publish_event(self, room: str, event: Event) -> None:
+        """Publish a session event (QoS 1); raises ConnectionError when the broker is away."""
+        info = self.client.publish(events_topic(self.site, room), event.encode(), qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise ConnectionError("the broker is not reachable right now; try again")
+
     # ------------------------------------------------------------------ browsers
 
     def stream(self, room: str, *, max_rate_hz: float = 30.0,
@@ -201,6 +280,7 @@ class LiveHub:
         feed_room = self._room(room)
         cursors: dict[str, int] = {}
         statuses: dict[str, DeviceStatus | None] = {}
+        sent_state: list[Any] = [object()]
         seen_version = -1
         last_sent = 0.0
         yield "retry: 1000\n\n"
@@ -209,7 +289,7 @@ class LiveHub:
                 if feed_room.version == seen_version:
                     feed_room.changed.wait(heartbeat_s)
                 seen_version = feed_room.version
-                frame = self._frame(feed_room, cursors, statuses)
+                frame = self._frame(feed_room, cursors, statuses, sent_state)
             if frame is None:
                 yield ": heartbeat\n\n"
                 continue
@@ -221,7 +301,16 @@ class LiveHub:
                 time.sleep(wait)
 
     def _frame(self, room: RoomFeed, cursors: dict[str, int],
-               statuses: dict[str, DeviceStatus | None]) -> dict[str, Any] | None:
+               statuses: dict[str, DeviceStatus | None],
+               sent_state: list[Any]) -> dict[str, Any] | None:
+        frame: dict[str, Any] = {}
+        if room.state is not sent_state[0]:
+            sent_state[0] = room.state
+            frame["state"] = room.state_json
+            frame["score"] = steadiness(room.state)
+        board = room.board()
+        if board is not None and board.ring.written > cursors.get(board.device, 0):
+            frame["ellipse"] = room.ellipse_outline()
         devices: dict[str, Any] = {}
         for name, feed in room.devices.items():
             rows, cursors[name] = feed.ring.since(cursors.get(name, 0))
@@ -236,9 +325,11 @@ class LiveHub:
             if entry:
                 entry["kind"] = feed.kind
                 devices[name] = entry
-        if not devices:
+        if not devices and not frame:
             return None
-        return {"now": round(time.time(), 3), "devices": devices}
+        frame["now"] = round(time.time(), 3)
+        frame["devices"] = devices
+        return frame
 
 
 def _status_json(feed: DeviceFeed) -> dict[str, Any]:

@@ -151,6 +151,14 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return metrics_cli.run(args)
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    from dmi_live import users_cli
+    from store import open_store
+
+    with open_store(_settings(args).database_url) as store:
+        return users_cli.run(args, store)
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="dmi-live", description="Live postural-stability measurement for "
                     "Dynamic Movement Intervention therapy.")
@@ -192,6 +200,12 @@ def build_parser() -> Parser:
     _common(serve)
     serve.add_argument("--port", type=_port, help="HTTP port (default from settings, 8050)")
     serve.set_defaults(func=cmd_serve)
+
+    users = sub.add_parser("users", help="staff accounts: add, disable, enable, reset, list")
+    from dmi_live import users_cli
+
+    users_cli.configure(users, _common)
+    users.set_defaults(func=cmd_users)
 
     metrics = sub.add_parser("metrics", help="stability metrics of a recorded file")
     from dmi_live import metrics_cli

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import signal
 import threading
 from dataclasses import dataclass, replace
@@ -15,6 +16,25 @@ from dmi_live.settings import Settings
 log = logging.getLogger(__name__)
 
 DEMO_ROOM = "room-1"
+DEMO_USER = "therapist"
+# Fictional children: pseudonymous ids travel over MQTT, names stay in the database.
+DEMO_CHILDREN = (("c-0417", "Amara"), ("c-0522", "Ben"), ("c-0631", "Léa"))
+
+
+def seed_demo(store: Any) -> str:
+    """Demo children and a therapist account; returns a fresh password for it."""
+    from dashboard.accounts import hash_password
+
+    known = {c.pseudonym for c in store.children()}
+    for pseudonym, name in DEMO_CHILDREN:
+        if pseudonym not in known:
+            store.add_child(pseudonym, name)
+    password = "-".join(secrets.token_hex(3) for _ in range(3))
+    if store.get_user(DEMO_USER) is None:
+        store.add_user(DEMO_USER, "therapist", hash_password(password))
+    else:
+        store.set_password_hash(DEMO_USER, hash_password(password))
+    return password
 
 
 @dataclass
@@ -22,6 +42,8 @@ class Demo:
     settings: Settings
     parts: list[Any]
     wall_url: str
+    remote_url: str
+    password: str
 
     def stop(self) -> None:
         """Stop in data-flow order so everything produced is recorded before the end."""
@@ -51,9 +73,12 @@ def start_demo(settings: Settings, *, seed: int = 1, speed: float = 1.0,
                 part.stop()
         raise
     parts = [ingest, recorder, dashboard, broker]
+    password = seed_demo(dashboard.store)
     token = kiosk_token(settings.secret_key, DEMO_ROOM)
     wall = f"{dashboard.url}/wall/{DEMO_ROOM}?k={token}"
-    return Demo(replace(settings, http_port=int(dashboard.url.rsplit(":", 1)[1])), parts, wall)
+    remote = f"{dashboard.url}/remote/{DEMO_ROOM}"
+    return Demo(replace(settings, http_port=int(dashboard.url.rsplit(":", 1)[1])), parts, wall,
+                remote, password)
 
 
 def run_demo(settings: Settings, *, seed: int, speed: float) -> int:
@@ -66,6 +91,8 @@ def run_demo(settings: Settings, *, seed: int, speed: float) -> int:
     print(f"  broker     : mqtt://{s.broker.host}:{s.broker.port}")
     print(f"  database   : {s.database_url}")
     print(f"  wall screen: {demo.wall_url}")
+    print(f"  remote     : {demo.remote_url}  (sign in as '{DEMO_USER}', "
+          f"password {demo.password})")
     print("Press Ctrl-C to stop.", flush=True)
     try:
         stop.wait()

@@ -127,17 +127,20 @@ class DashboardHandle:
     server: BaseWSGIServer
     thread: threading.Thread
     hub: Any
+    store: Any
     url: str
 
     def stop(self) -> None:
+        self.hub.stop()
         self.server.shutdown()
         self.thread.join(5)
-        self.hub.stop()
+        self.store.close()
 
 
 def start_dashboard(settings: Settings, *, pick_free_port: bool = False) -> DashboardHandle:
     from dashboard.app import create_app
     from dashboard.live import LiveHub
+    from store import open_store
 
     port = settings.http_port
     if pick_free_port:
@@ -147,14 +150,16 @@ def start_dashboard(settings: Settings, *, pick_free_port: bool = False) -> Dash
         port = chosen
     hub = LiveHub(service_address(settings, "dashboard"), site=settings.site,
                   client_id=f"dashboard-{settings.site}-{socket.gethostname()}-{port}")
+    store = open_store(settings.database_url)
     hub.start()
-    app = create_app(settings, hub=hub)
+    app = create_app(settings, hub=hub, store=store)
     try:
         server = make_server(settings.http_host, port, app.server, threaded=True)
     except OSError as exc:
         hub.stop()
+        store.close()
         raise DmiError(f"cannot serve on {settings.http_host}:{port}: {exc.strerror}") from None
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
-    return DashboardHandle(server, thread, hub, f"http://{settings.http_host}:{port}")
+    return DashboardHandle(server, thread, hub, store, f"http://{settings.http_host}:{port}")

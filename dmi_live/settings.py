@@ -16,6 +16,7 @@ Example ``dmi-live.toml``::
     [http]
     host = "127.0.0.1"
     port = 8050
+    tls = false               # true behind an HTTPS proxy: cookies become Secure
 
     [store]
     url = ""                  # empty: SQLite under data_dir; or postgresql+psycopg://...
@@ -65,6 +66,7 @@ class Settings:
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     http_host: str = "127.0.0.1"
     http_port: int = 8050
+    http_tls: bool = False
     store_url: str = ""
     cache_url: str = "simple"
     secret_key: str = field(default="", repr=False)
@@ -109,12 +111,13 @@ _ENV: dict[str, tuple[str, ...]] = {
     "DMI_BROKER_PROTOCOL": ("broker", "protocol"),
     "DMI_HTTP_HOST": ("http", "host"),
     "DMI_HTTP_PORT": ("http", "port"),
+    "DMI_HTTP_TLS": ("http", "tls"),
     "DMI_STORE_URL": ("store", "url"),
     "DMI_CACHE_URL": ("cache", "url"),
     "DMI_SECRET_KEY": ("secret_key",),
 }
 _INT_KEYS = {("broker", "port"), ("broker", "protocol"), ("http", "port")}
-_BOOL_KEYS = {("broker", "tls")}
+_BOOL_KEYS = {("broker", "tls"), ("http", "tls")}
 
 
 def _env_value(name: str, path: tuple[str, ...], raw: str) -> Any:
@@ -181,9 +184,10 @@ def from_mapping(doc: dict[str, Any], *, where: str = "settings") -> Settings:
 
     kwargs: dict[str, Any] = {}
     for key, value in sections["http"].items():
-        if key not in ("host", "port"):
+        if key not in ("host", "port", "tls"):
             raise ConfigError(f"{where}: unknown setting http.{key}")
-        kwargs[f"http_{key}"] = _typed(where, f"http.{key}", value, int if key == "port" else str)
+        kind = {"port": int, "tls": bool}.get(key, str)
+        kwargs[f"http_{key}"] = _typed(where, f"http.{key}", value, kind)
     for name, target in (("store", "store_url"), ("cache", "cache_url")):
         for key, value in sections[name].items():
             if key != "url":

@@ -228,3 +228,27 @@ def test_mean_frequency_tracks_the_sway_rhythm() -> None:
 def test_rms_of_single_axis_sine() -> None:
     ml, _ = _circle(2.0, 1.0)
     assert rms_distance(ml, np.zeros_like(ml)) == pytest.approx(2.0 / math.sqrt(2), rel=1e-9)
+
+
+def test_prediction_ellipse_matches_the_area_and_the_data_orientation() -> None:
+    from analysis.sway import prediction_ellipse
+
+    rng = np.random.default_rng(3)
+    along = rng.normal(0, 2.0, 3000)
+    across = rng.normal(0, 0.5, 3000)
+    angle = np.deg2rad(30)
+    ml = 1.0 + along * np.cos(angle) - across * np.sin(angle)
+    ap = -2.0 + along * np.sin(angle) + across * np.cos(angle)
+    ellipse = prediction_ellipse(ml, ap)
+    assert ellipse.area == pytest.approx(prediction_ellipse_area(ml, ap), rel=1e-12)
+    assert (ellipse.cx, ellipse.cy) == pytest.approx((1.0, -2.0), abs=0.1)
+    assert ellipse.semi_major / ellipse.semi_minor == pytest.approx(4.0, rel=0.1)
+    # the major axis lies along 30° (either direction)
+    assert np.rad2deg(ellipse.angle_rad) % 180 == pytest.approx(30, abs=3)
+    xs, ys = ellipse.outline(32)
+    inside = (((ml - ellipse.cx) * np.cos(ellipse.angle_rad) + (ap - ellipse.cy)
+               * np.sin(ellipse.angle_rad)) / ellipse.semi_major) ** 2 + (
+        (-(ml - ellipse.cx) * np.sin(ellipse.angle_rad) + (ap - ellipse.cy)
+         * np.cos(ellipse.angle_rad)) / ellipse.semi_minor) ** 2 <= 1
+    assert inside.mean() == pytest.approx(0.95, abs=0.015)
+    assert (xs[0], ys[0]) == pytest.approx((xs[-1], ys[-1]))

@@ -1,0 +1,94 @@
+"""Who may open which page, and how passwords and sign-in throttling behave."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from dashboard.accounts import (
+    PasswordError,
+    Throttle,
+    check_password_rules,
+    hash_password,
+    verify_password,
+)
+from dashboard.auth import Principal, kiosk_principal, kiosk_token
+from dashboard.routes import resolve_page
+
+KIOSK_1 = Principal(kind="kiosk", name="wall room-1", role="kiosk", rooms=frozenset({"room-1"}))
+THERAPIST = Principal(kind="user", name="anna", role="therapist")
+FAMILY = Principal(kind="family", name="fam", role="family", rooms=frozenset(),
+                   children=frozenset({"c-1"}))
+
+
+class FakeStore:
+    def children(self) -> list[object]:
+        return [SimpleNamespace(pseudonym="c-1", label="Amara")]
+
+    def exercises(self) -> list[object]:
+        return [SimpleNamespace(key="reach", name="Reach across", default_reps=5)]
+
+    def devices(self) -> list[object]:
+        return [SimpleNamespace(room="room-1"), SimpleNamespace(room="room-2")]
+
+
+def text_of(component: object) -> str:
+    return str(component.to_plotly_json())  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("path", "who", "expect"),
+    [
+        ("/wall/room-1", KIOSK_1, "data-live-room"),
+        ("/wall/room-2", KIOSK_1, "needs a link from your clinic"),
+        ("/wall/room-2", THERAPIST, "data-live-room"),
+        ("/wall/room-1", FAMILY, "needs a link from your clinic"),
+        ("/wall/room-1", None, "needs a link from your clinic"),
+        ("/remote/room-1", THERAPIST, "remote-rep-plus"),
+        ("/remote/room-1", KIOSK_1, "needs a link from your clinic"),
+        ("/remote/room-1", None, "login-user"),
+        ("/", THERAPIST, "/remote/room-2"),
+        ("/", None, "login-user"),
+        ("/nowhere", THERAPIST, "Page not found"),
+    ],
+)
+def test_pages_follow_their_rules(path: str, who: Principal | None, expect: str) -> None:
+    assert expect in text_of(resolve_page(path, {}, who, FakeStore()))
+
+
+def test_sign_in_page_keeps_where_the_user_was_going() -> None:
+    page = text_of(resolve_page("/remote/room-1", {}, None, FakeStore()))
+    assert "Input(value='/remote/room-1', type='hidden', name='next')" in page
+
+
+def test_kiosk_tokens_are_signed_and_room_scoped() -> None:
+    token = kiosk_token("secret-a", "room-1")
+    principal = kiosk_principal("secret-a", token)
+    assert principal is not None
+    assert principal.can_see_room("room-1")
+    assert not principal.can_see_room("room-2")
+    assert kiosk_principal("secret-b", token) is None
+    assert kiosk_principal("secret-a", token[:-2] + "xx") is None
+
+
+def test_passwords_hash_slowly_and_verify() -> None:
+    stored = hash_password("correct horse battery")
+    assert stored.startswith("scrypt$16384$8$1$")
+    assert verify_password("correct horse battery", stored)
+    assert not verify_password("correct horse batterx", stored)
+    assert not verify_password("anything", "md5$abc")
+    assert hash_password("same password") != hash_password("same password")
+    with pytest.raises(PasswordError, match="at least 10"):
+        check_password_rules("short")
+
+
+def test_throttle_locks_after_repeated_failures_then_releases() -> None:
+    throttle = Throttle(attempts=3, window_s=60, lockout_s=120)
+    for i in range(2):
+        throttle.failed("user:anna", now=1000 + i)
+    assert throttle.retry_after("user:anna", now=1003) == 0
+    throttle.failed("user:anna", now=1004)
+    assert throttle.retry_after("user:anna", now=1005) == pytest.approx(119)
+    assert throttle.retry_after("user:ben", now=1005) == 0
+    assert throttle.retry_after("user:anna", now=1125) == 0
