@@ -41,7 +41,10 @@ class Reading:
 
 
 class Source(abc.ABC):
-    """A device that yields readings. Subclasses set ``device``, ``kind``, ``columns``, ``period``."""
+    """A device that yields readings.
+
+    Subclasses set ``device``, ``kind``, ``columns`` and ``period``.
+    """
 
     device: str
     kind: Kind
