@@ -13,6 +13,7 @@
   var TRAIL_S = 5;            // stabilogram trail
   var TILT_S = 10;            // tilt window
   var STALE_MS = 1000;        // no data for 1 s → stale
+  var OFFLINE_MS = 5000;      // no data for 5 s → offline
   var stats = { frames: 0, draws: 0, points: {}, latencies: [], states: 0, drawMs: [] };
   window.dmiLive = stats;
   var active = null;
@@ -218,9 +219,10 @@
     for (var name in this.devices) {
       var d = this.devices[name];
       var state = d.state, reason = d.reason;
-      if (state === "online" && d.lastData && now - d.lastData > STALE_MS) {
-        state = "stale";
-        reason = "no data for " + ((now - d.lastData) / 1000).toFixed(0) + " s";
+      var silent = d.lastData ? now - d.lastData : 0;
+      if (state !== "offline" && silent > STALE_MS) {
+        state = silent > OFFLINE_MS ? "offline" : "stale";
+        reason = "no data for " + (silent / 1000).toFixed(0) + " s";
       }
       if (!d.el) {
         d.el = document.createElement("span");

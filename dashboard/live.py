@@ -43,6 +43,9 @@ from ingest.schema import (
 log = logging.getLogger(__name__)
 
 CHANNELS = {"board": ("ml", "ap"), "imu": ("pitch", "roll")}
+# What the screens draw, per kind (Hz). The SVG redraw is the limit of a live page, so
+# the rings keep only what is drawn; the IMU orientation filter still sees every sample.
+DISPLAY_HZ = {"board": 50.0, "imu": 25.0}
 ELLIPSE_WINDOW_S = 10.0
 # Steadiness on the wall: sway relative to a typical young child's 95 % ellipse over
 # 10 s of play-standing (cm²). 100 = still, 50 = typical, 20 = twice as much sway.
@@ -207,10 +210,17 @@ class LiveHub:
     def _device(self, room: RoomFeed, device: str, kind: str, period: float) -> DeviceFeed:
         feed = room.devices.get(device)
         if feed is None or feed.kind != kind:
-            capacity = max(16, int(self.keep_s / period))
-            feed = DeviceFeed(device, kind, Ring(CHANNELS[kind], capacity))
+            hz = min(DISPLAY_HZ[kind], 1.0 / period)
+            feed = DeviceFeed(device, kind, Ring(CHANNELS[kind], max(16, int(self.keep_s * hz))))
             room.devices[device] = feed
         return feed
+
+    @staticmethod
+    def _display_rows(batch: SampleBatch) -> np.ndarray:
+        """Indices of the rows drawn: every k-th sample by sequence number."""
+        step = max(1, round(DISPLAY_HZ[batch.kind] ** -1 / batch.period))
+        seqs = np.arange(batch.seq, batch.seq + len(batch.rows))
+        return np.flatnonzero(seqs % step == 0)
 
     def add_batch(self, room: str, batch: SampleBatch) -> None:
         rows = np.asarray(batch.rows, dtype=float)
@@ -229,7 +239,7 @@ class LiveHub:
                 gyr = np.column_stack([cols["gx"], cols["gy"], cols["gz"]])
                 pitch, roll = feed.tilt.update(acc, gyr)
                 values = np.column_stack([times, pitch, roll])
-            feed.ring.extend(values)
+            feed.ring.extend(values[self._display_rows(batch)])
             feed.last_data = time.time()
             feed_room.version += 1
             feed_room.changed.notify_all()

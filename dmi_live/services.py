@@ -17,6 +17,7 @@ from dmi_live.broker import (
     Credentials,
     MosquittoBroker,
     choose_port,
+    ingest_account,
 )
 from dmi_live.errors import BrokerError, DmiError
 from dmi_live.settings import Settings
@@ -33,14 +34,21 @@ def credentials_path(settings: Settings) -> Path:
     return settings.data_dir / "broker" / "credentials.toml"
 
 
-def service_address(settings: Settings, service: str) -> BrokerAddress:
+def service_address(settings: Settings, service: str, *, room: str | None = None
+                    ) -> BrokerAddress:
     """Where and as whom ``service`` connects: explicit settings first, then the
-    credentials that ``dmi-live broker`` generated in the same data folder."""
+    credentials that ``dmi-live broker`` generated in the same data folder (an ingest
+    uses its room's account)."""
     b = settings.broker
     username, password = b.username, b.password
     path = credentials_path(settings)
     if username is None and path.exists():
-        username, password = Credentials.load_or_create(path).for_service(service)
+        account = ingest_account(room) if service == "ingest" and room else service
+        creds = Credentials.load_or_create(path)
+        if account not in creds.passwords:
+            raise BrokerError(f"no broker account {account!r} in {path}: add the room to "
+                              "'rooms' in the settings and restart the broker")
+        username, password = creds.for_service(account)
     return BrokerAddress(host=b.host, port=b.port, username=username, password=password,
                          tls=b.tls, ca_file=b.ca_file, protocol=b.protocol)
 
@@ -58,9 +66,9 @@ def start_broker(settings: Settings, *, fallback: bool, pick_free_port: bool
         port = chosen
     broker: MosquittoBroker | AmqttBroker
     if MosquittoBroker.available():
-        creds = Credentials.load_or_create(credentials_path(settings))
+        creds = Credentials.load_or_create(credentials_path(settings), rooms=settings.rooms)
         broker = MosquittoBroker(settings.data_dir / "broker", host=host, port=port,
-                                 credentials=creds)
+                                 credentials=creds, site=settings.site)
         protocol = 5
     elif fallback:
         log.warning("mosquitto is not installed: using the in-process amqtt broker "
@@ -90,7 +98,7 @@ class IngestHandle:
 def start_ingest(settings: Settings, room: str, sources: Sequence[Source], *,
                  policy: BatchPolicy | None = None) -> IngestHandle:
     spool = Spool(settings.data_dir / "spool" / f"{room}.sqlite")
-    address = service_address(settings, "ingest")
+    address = service_address(settings, "ingest", room=room)
     forwarder = Forwarder(address, spool, site=settings.site, room=room,
                           client_id=f"ingest-{settings.site}-{room}")
     forwarder.start()

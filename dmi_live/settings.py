@@ -3,6 +3,7 @@
 Example ``dmi-live.toml``::
 
     site = "clinic-north"
+    rooms = ["gym-1", "gym-2"]  # the broker creates one ingest account per room
     data_dir = "/var/lib/dmi-live"
 
     [broker]
@@ -62,6 +63,7 @@ class BrokerSettings:
 @dataclass(frozen=True)
 class Settings:
     site: str = "demo"
+    rooms: tuple[str, ...] = ("room-1",)
     data_dir: Path = Path("data")
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     http_host: str = "127.0.0.1"
@@ -74,6 +76,9 @@ class Settings:
     def __post_init__(self) -> None:
         if not _ID.match(self.site):
             raise ConfigError(f"site {self.site!r} must be lowercase letters, digits, '-' or '_'")
+        for room in self.rooms:
+            if not isinstance(room, str) or not _ID.match(room):
+                raise ConfigError(f"rooms: {room!r} must be lowercase letters, digits, '-' or '_'")
         _check_port("http.port", self.http_port)
         if not (self.cache_url == "simple" or self.cache_url.startswith(("redis://", "rediss://"))):
             raise ConfigError(f"cache.url must be 'simple' or a redis:// URL, got {self.cache_url!r}")
@@ -162,7 +167,7 @@ def _names(expected: type | tuple[type, ...]) -> str:
 
 def from_mapping(doc: dict[str, Any], *, where: str = "settings") -> Settings:
     """Build settings from a parsed TOML document, naming the file and key of any error."""
-    known_top = {"site", "data_dir", "broker", "http", "store", "cache", "secret_key"}
+    known_top = {"site", "rooms", "data_dir", "broker", "http", "store", "cache", "secret_key"}
     for key in doc:
         if key not in known_top:
             raise ConfigError(f"{where}: unknown setting {key!r}")
@@ -195,6 +200,8 @@ def from_mapping(doc: dict[str, Any], *, where: str = "settings") -> Settings:
             kwargs[target] = _typed(where, f"{name}.url", value, str)
     if "site" in doc:
         kwargs["site"] = _typed(where, "site", doc["site"], str)
+    if "rooms" in doc:
+        kwargs["rooms"] = tuple(_typed(where, "rooms", doc["rooms"], list))
     if "data_dir" in doc:
         kwargs["data_dir"] = Path(_typed(where, "data_dir", doc["data_dir"], str))
     if "secret_key" in doc:

@@ -40,6 +40,9 @@ class RunningBroker:
         return self.broker.port
 
     def address(self, service: str = "recorder") -> BrokerAddress:
+        """``service``: recorder, dashboard, ingest (= room-1's ingest) or ingest-<room>."""
+        if service == "ingest":
+            service = "ingest-room-1"
         user, password = self.credentials.for_service(service)
         return BrokerAddress(host="127.0.0.1", port=self.broker.port, username=user,
                              password=password, protocol=5)
@@ -59,7 +62,8 @@ def mosquitto_factory(tmp_path_factory: pytest.TempPathFactory
 
     def start() -> RunningBroker:
         folder = tmp_path_factory.mktemp("mosquitto")
-        creds = Credentials.load_or_create(folder / "credentials.toml")
+        creds = Credentials.load_or_create(folder / "credentials.toml",
+                                           rooms=("room-1", "room-2"))
         broker = MosquittoBroker(folder / "broker", host="127.0.0.1", port=free_port(),
                                  credentials=creds)
         broker.start()

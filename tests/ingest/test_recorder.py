@@ -169,7 +169,8 @@ def test_messages_sent_while_recorder_is_down_arrive_after_restart(
 
 
 def test_event_the_store_refuses_is_quarantined_and_does_not_block(
-        mosquitto: RunningBroker, site: str, tmp_path: Path) -> None:
+    mosquitto: RunningBroker, site: str, tmp_path: Path
+) -> None:
     from ingest.schema import Event, events_topic
 
     store = open_store(tmp_path / "db.sqlite")
@@ -180,12 +181,26 @@ def test_event_the_store_refuses_is_quarantined_and_does_not_block(
     pub = make_client(mosquitto.address("dashboard"), client_id=f"pub-{site}")
     connect(pub, mosquitto.address("dashboard"))
     pub.loop_start()
-    orphan = Event(type="set_start", t=1_700_000_000.0, session="no-such-session", set="x1",
-                   data={"exercise": "sit-to-stand-foam", "surface": "foam-pad",
-                         "support": "pelvis", "planned_reps": 5})
+    orphan = Event(
+        type="set_start",
+        t=1_700_000_000.0,
+        session="no-such-session",
+        set="x1",
+        data={
+            "exercise": "sit-to-stand-foam",
+            "surface": "foam-pad",
+            "support": "pelvis",
+            "planned_reps": 5,
+        },
+    )
     start = Event(type="session_start", t=1_700_000_001.0, session="s1", data={"child": "c-17"})
-    publish_all(pub, [(events_topic(site, "room-1"), orphan.encode()),
-                      (events_topic(site, "room-1"), start.encode())])
+    publish_all(
+        pub,
+        [
+            (events_topic(site, "room-1"), orphan.encode()),
+            (events_topic(site, "room-1"), start.encode()),
+        ],
+    )
     assert wait_until(lambda: recorder.stats.messages == 2)
     recorder.stop()
     pub.disconnect()

@@ -26,8 +26,14 @@ from ingest.schema import (
 
 def batch(**over: object) -> SampleBatch:
     fields: dict[str, object] = dict(
-        device="board-1", kind="board", boot="b1", seq=40, t_dev=12.5, period=0.01,
-        t_host=1_700_000_000.25, columns=("fl", "fr", "bl", "br"),
+        device="board-1",
+        kind="board",
+        boot="b1",
+        seq=40,
+        t_dev=12.5,
+        period=0.01,
+        t_host=1_700_000_000.25,
+        columns=("fl", "fr", "bl", "br"),
         rows=((4.1, 4.2, 4.3, 4.4), (4.0, 4.5, 4.2, 4.1)),
     )
     fields.update(over)
@@ -57,8 +63,7 @@ def test_batch_times_follow_the_period_and_host_offset() -> None:
 
 
 def test_irregular_batch_uses_its_time_column() -> None:
-    b = batch(columns=("t", "fl", "fr", "bl", "br"),
-              rows=((12.5, 1, 2, 3, 4), (12.53, 1, 2, 3, 4)))
+    b = batch(columns=("t", "fl", "fr", "bl", "br"), rows=((12.5, 1, 2, 3, 4), (12.53, 1, 2, 3, 4)))
     assert b.host_times() == pytest.approx([1_700_000_000.25, 1_700_000_000.28])
 
 
@@ -106,8 +111,16 @@ def test_garbage_is_not_json_object(raw: bytes) -> None:
 
 
 def test_status_round_trip_and_bad_state() -> None:
-    status = DeviceStatus(device="imu-trunk", kind="imu", state="stale", t=1_700_000_000.0,
-                          reason="no data for 1.2 s", boot="b7", rejects=3, placement="trunk")
+    status = DeviceStatus(
+        device="imu-trunk",
+        kind="imu",
+        state="stale",
+        t=1_700_000_000.0,
+        reason="no data for 1.2 s",
+        boot="b7",
+        rejects=3,
+        placement="trunk",
+    )
     assert decode_status(status.encode()) == status
     with pytest.raises(SchemaError) as err:
         decode_status(status.encode().replace(b'"stale"', b'"sleepy"'))
@@ -115,9 +128,19 @@ def test_status_round_trip_and_bad_state() -> None:
 
 
 def test_event_round_trip() -> None:
-    event = Event(type="set_start", t=1_700_000_000.0, session="s-1", set="set-3",
-                  author="u-2", data={"exercise": "sit-to-stand", "surface": "foam-pad",
-                                      "support": "pelvis", "planned_reps": 5})
+    event = Event(
+        type="set_start",
+        t=1_700_000_000.0,
+        session="s-1",
+        set="set-3",
+        author="u-2",
+        data={
+            "exercise": "sit-to-stand",
+            "surface": "foam-pad",
+            "support": "pelvis",
+            "planned_reps": 5,
+        },
+    )
     assert decode_event(event.encode()) == event
 
 
@@ -127,8 +150,11 @@ def test_event_round_trip() -> None:
         ("rep", {"delta": 2, "source": "manual"}, "data.delta"),
         ("rep", {"delta": 1, "source": "guess"}, "data.source"),
         ("rep", {"source": "manual"}, "data.delta"),
-        ("set_start", {"exercise": "squat", "surface": "foam", "support": "knee"},
-         "data.planned_reps"),
+        (
+            "set_start",
+            {"exercise": "squat", "surface": "foam", "support": "knee"},
+            "data.planned_reps",
+        ),
         ("note", {"text": "   "}, "data.text"),
         ("session_start", {"child": "Emma Smith"}, "data.child"),
         ("party", {}, "type"),
@@ -143,10 +169,16 @@ def test_malformed_events_name_the_field(kind: str, data: dict[str, object], fie
 def test_topics_round_trip_and_reject_wildcards() -> None:
     assert samples_topic("north", "room-1", "board-1") == "dmi/v1/north/room-1/dev/board-1/samples"
     assert parse_topic(status_topic("north", "room-1", "imu-trunk")) == Topic(
-        "north", "room-1", "status", "imu-trunk")
+        "north", "room-1", "status", "imu-trunk"
+    )
     assert parse_topic(events_topic("north", "room-2")) == Topic("north", "room-2", "events")
     assert subscription("north", "+", "samples") == "dmi/v1/north/+/dev/+/samples"
-    for bad in ("dmi/v1/north/room-1/dev/+/samples", "dmi/v1/north/#", "other/v1/a/b/events",
-                "dmi/v1/North/room-1/events", "dmi/v1/n/r/dev/d/frames"):
+    for bad in (
+        "dmi/v1/north/room-1/dev/+/samples",
+        "dmi/v1/north/#",
+        "other/v1/a/b/events",
+        "dmi/v1/North/room-1/events",
+        "dmi/v1/n/r/dev/d/frames",
+    ):
         with pytest.raises(SchemaError):
             parse_topic(bad)
