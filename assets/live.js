@@ -29,6 +29,7 @@
   function Session(root) {
     this.root = root;
     this.room = root.getAttribute("data-live-room");
+    this.family = root.hasAttribute("data-live-family");
     try { this.names = JSON.parse(root.getAttribute("data-exercise-names") || "{}"); }
     catch (e) { this.names = {}; }
     this.devices = {};
@@ -50,7 +51,8 @@
 
   Session.prototype.open = function () {
     var self = this;
-    this.es = new EventSource("/live/" + encodeURIComponent(this.room) + "/stream");
+    this.es = new EventSource(this.family ? "/live/family/stream"
+                              : "/live/" + encodeURIComponent(this.room) + "/stream");
     this.es.onopen = function () { self.banner("live", ""); };
     this.es.onerror = function () {
       if (!self.closed) { self.banner("down", "Live stream lost — reconnecting…"); }
@@ -186,13 +188,21 @@
     this.field("reps", String(s.reps || 0));
     this.field("planned", String(s.planned_reps || 0));
     var note = s.last_note;
-    this.field("note", note ? (note.text || label(note.tag)) : "—");
+    this.field("note", note ? (note.text || label(note.tag)) : (this.family ? "" : "—"));
+    if (this.family) {
+      this.field("family-status", running ? "Working on it now!" : s.session
+        ? "Taking a short break between exercises" : "No session right now. Here is how it has gone so far.");
+      this.field("exercise", running ? (this.names[s.exercise] || label(s.exercise)) +
+        (s.surface ? " — on the " + label(s.surface).toLowerCase() : "") : "");
+    }
     this.tick();
   };
 
   Session.prototype.showScore = function (score) {
     var bar = $(this.root, "[data-live-gauge]");
     this.field("score", score === null ? "–" : String(Math.round(score)));
+    this.field("score-words", score === null ? "" : score >= 66 ? "Very steady!"
+      : score >= 33 ? "Nice and steady" : "Wobbly right now — that is how balance grows");
     if (bar) {
       bar.style.width = (score === null ? 0 : Math.max(2, Math.min(100, score))) + "%";
       bar.setAttribute("data-level", score === null ? "none" : score >= 66 ? "high" : score >= 33 ? "mid" : "low");
@@ -258,7 +268,7 @@
   };
 
   function check() {
-    var root = document.querySelector("[data-live-room]");
+    var root = document.querySelector("[data-live-room], [data-live-family]");
     if (active && active.root !== root) { active.close(); active = null; }
     if (root && !active) { active = new Session(root); }
   }

@@ -20,7 +20,7 @@ import flask
 from dash import dcc, html
 from werkzeug.exceptions import Forbidden
 
-from dashboard import accounts, actions, auth, ids, routes
+from dashboard import accounts, actions, auth, family_links, ids, routes
 from dashboard.live import LiveHub
 from dmi_live.settings import Settings
 
@@ -49,7 +49,15 @@ def _register_auth_routes(server: flask.Flask, store: Any, throttle: accounts.Th
             auth.sign_in(principal)
             return flask.redirect(flask.request.path)
         principal = auth.current()
-        if principal is None or principal.kind != "user":
+        if principal is None:
+            return None
+        if principal.kind == "family":
+            link = store.family_link_by_hash(flask.session.get("link", ""))
+            if link is None or not link.is_valid(time.time()):
+                flask.session.clear()
+                flask.g.signed_out = "link-ended"
+            return None
+        if principal.kind != "user":
             return None
         now = time.time()
         seen = flask.session.get("seen", 0.0)
@@ -88,6 +96,22 @@ def _register_auth_routes(server: flask.Flask, store: Any, throttle: accounts.Th
         store.audit(user.username, "sign-in")
         return flask.redirect(next_path)
 
+    @server.get("/family/link/<token>")
+    def family_link(token: str) -> Any:
+        """Open a family link: sign this browser in for the link's one child."""
+        secret = str(server.secret_key)
+        link = None
+        if family_links.signature_ok(secret, token):
+            link = store.family_link_by_hash(family_links.token_hash(token))
+        if link is None or not link.is_valid(time.time()):
+            log.info("refused family link from %s", flask.request.remote_addr)
+            return flask.redirect("/family?ended=1")
+        auth.sign_in(auth.Principal(kind="family", name=f"family-link-{link.id}", role="family",
+                                    rooms=frozenset(), children=frozenset([link.child])))
+        flask.session["link"] = link.token_hash
+        store.audit(f"family-link-{link.id}", "open family link", link.child)
+        return flask.redirect("/family")
+
     @server.post("/logout")
     def logout() -> Any:
         flask.session.clear()
@@ -103,6 +127,18 @@ def _register_live_routes(server: flask.Flask, hub: LiveHub) -> None:
         )
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Accel-Buffering"] = "no"
+        return response
+
+    @server.get("/live/family/stream")
+    def family_stream() -> flask.Response:
+        principal = auth.current()
+        if principal is None or principal.kind != "family" or not principal.children:
+            raise Forbidden("family links only")
+        (child,) = principal.children
+        response = flask.Response(
+            flask.stream_with_context(hub.family_stream(child)), mimetype="text/event-stream"
+        )
+        response.headers["Cache-Control"] = "no-store"
         return response
 
     @server.get("/healthz")

@@ -77,3 +77,7 @@ PROGRESS_EXERCISE = "progress-exercise"
 PROGRESS_METRIC = "progress-metric"
 PROGRESS_GRAPH = "progress-graph"
 PROGRESS_TRENDS = "progress-trends"
+
+# family
+FAMILY_ROOT = "family-root"
+FAMILY_PROGRESS = "family-progress"

@@ -310,6 +310,44 @@ class LiveHub:
             if wait > 0:
                 time.sleep(wait)
 
+    def family_view(self, child: str) -> dict[str, Any]:
+        """What a family may see of their child's live session: no device data, no room,
+        no other child, only notes the therapist shared."""
+        for feed in list(self.rooms.values()):
+            state = feed.state
+            if state is None or state.child != child or not state.session:
+                continue
+            note = state.last_note
+            return {
+                "state": {
+                    "session": "live", "set": "live" if state.set else None,
+                    "exercise": state.exercise, "surface": state.surface,
+                    "reps": state.reps, "planned_reps": state.planned_reps,
+                    "set_started_t": state.set_started_t,
+                    "last_note": ({"text": note.text, "tag": note.tag}
+                                  if note is not None and note.family_visible else None),
+                },
+                "score": steadiness(state),
+            }
+        return {"state": {"session": None, "set": None}, "score": None}
+
+    def family_stream(self, child: str, *, poll_s: float = 0.25,
+                      heartbeat_s: float = 10.0) -> Iterator[str]:
+        """Server-sent events for a family page: the :meth:`family_view` whenever it changes."""
+        yield "retry: 1000\n\n"
+        last: dict[str, Any] | None = None
+        quiet = 0.0
+        while not self._stopping.is_set():
+            view = self.family_view(child)
+            if view != last:
+                last, quiet = view, 0.0
+                yield f"data: {json.dumps(view, separators=(',', ':'))}\n\n"
+            elif quiet >= heartbeat_s:
+                quiet = 0.0
+                yield ": heartbeat\n\n"
+            self._stopping.wait(poll_s)
+            quiet += poll_s
+
     def _frame(self, room: RoomFeed, cursors: dict[str, int],
                statuses: dict[str, DeviceStatus | None],
                sent_state: list[Any]) -> dict[str, Any] | None:

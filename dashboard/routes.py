@@ -5,6 +5,7 @@ Rules:
 - ``/login`` — anyone.
 - ``/wall/<room>`` — a kiosk of that room, or a signed-in user (therapist, supervisor, admin).
 - ``/remote/<room>`` — a signed-in therapist, supervisor or admin.
+- ``/family`` — a family principal (from a family link): their one child only.
 - ``/`` — a kiosk goes to its wall; a user sees the rooms; anyone else signs in.
 
 A page a principal may not see renders as "not allowed" (or the sign-in page when no one
@@ -20,7 +21,12 @@ from typing import Any
 from dash import dcc
 
 from dashboard.auth import Principal
-from dashboard.layouts.common import create_not_allowed_layout, create_not_found_layout
+from dashboard.layouts.common import (
+    create_message_layout,
+    create_not_allowed_layout,
+    create_not_found_layout,
+)
+from dashboard.layouts.family import create_family_layout
 from dashboard.layouts.home import create_home_layout
 from dashboard.layouts.login import create_login_layout
 from dashboard.layouts.remote import create_remote_layout
@@ -40,7 +46,7 @@ def _wall(match: re.Match[str], query: dict[str, str], who: Principal, store: An
     room = match.group(1)
     if not (who.can_see_room(room) and (who.kind == "kiosk" or is_staff(who))):
         return create_not_allowed_layout()
-    return create_wall_layout(room)
+    return create_wall_layout(room, exercise_names=_exercise_names(store))
 
 
 def _remote(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
@@ -48,6 +54,10 @@ def _remote(match: re.Match[str], query: dict[str, str], who: Principal, store: 
     if not (is_staff(who) and who.can_see_room(room)):
         return create_not_allowed_layout()
     return create_remote_layout(room, children=store.children(), exercises=store.exercises())
+
+
+def _exercise_names(store: Any) -> dict[str, str]:
+    return {e.key: e.name for e in store.exercises()}
 
 
 def _home(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
@@ -59,7 +69,22 @@ def _home(match: re.Match[str], query: dict[str, str], who: Principal, store: An
     return create_home_layout(who, rooms=rooms)
 
 
+def _family(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+    if who.kind != "family" or not who.children or len(who.children) != 1:
+        return create_not_allowed_layout()
+    (child,) = who.children
+    row = next((c for c in store.children() if c.pseudonym == child), None)
+    if row is None:
+        return create_not_allowed_layout()
+    store.audit(who.name, "view family page", child)
+    return create_family_layout(row.label, exercise_names=_exercise_names(store))
+
+
+LINK_ENDED = ("This link has ended", "Family links work for a limited time and can be "
+              "switched off by the clinic. Please ask your child's therapist for a new link.")
+
 PAGES: list[tuple[re.Pattern[str], Page]] = [
+    (re.compile(r"^/family/?$"), _family),
     (re.compile(rf"^/wall/{_ROOM}/?$"), _wall),
     (re.compile(rf"^/remote/{_ROOM}/?$"), _remote),
     (re.compile(r"^/?$"), _home),
@@ -76,6 +101,8 @@ def resolve_page(path: str, query: dict[str, str], principal: Principal | None,
         if match is None:
             continue
         if principal is None:
+            if pattern.pattern.startswith("^/family"):
+                return create_message_layout(*LINK_ENDED)
             if pattern.pattern.startswith("^/wall/"):
                 return create_not_allowed_layout()
             return create_login_layout(error=query.get("error", ""), next_path=path)

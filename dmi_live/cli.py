@@ -159,6 +159,15 @@ def cmd_users(args: argparse.Namespace) -> int:
         return users_cli.run(args, store)
 
 
+def cmd_family_link(args: argparse.Namespace) -> int:
+    from dmi_live import family_cli
+    from store import open_store
+
+    settings = _settings(args)
+    with open_store(settings.database_url) as store:
+        return family_cli.run(args, settings, store)
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="dmi-live", description="Live postural-stability measurement for "
                     "Dynamic Movement Intervention therapy.")
@@ -206,6 +215,13 @@ def build_parser() -> Parser:
 
     users_cli.configure(users, _common)
     users.set_defaults(func=cmd_users)
+
+    family = sub.add_parser("family-link", help="links that show one child to their family")
+    _common(family)
+    from dmi_live import family_cli
+
+    family_cli.configure(family)
+    family.set_defaults(func=cmd_family_link)
 
     metrics = sub.add_parser("metrics", help="stability metrics of a recorded file")
     from dmi_live import metrics_cli

@@ -1,0 +1,56 @@
+"""The family page: phone-sized first, friendly words, one child only.
+
+During the child's session it follows along live (exercise in plain words, reps done
+against planned, a steadiness meter); ``progress`` below shows how things have gone over
+the sessions so far.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from dash import html
+
+from dashboard import ids
+
+
+def _live(key: str, text: str = "", **extra: str) -> html.Span:
+    return html.Span(text, className=f"live-{key}", **{"data-live": key}, **extra)
+
+
+def create_family_layout(child_name: str, *, exercise_names: Mapping[str, str],
+                         progress: Any = None) -> html.Div:
+    return html.Div(
+        id=ids.FAMILY_ROOT, className="family",
+        **{"data-live-family": "1", "data-exercise-names": json.dumps(dict(exercise_names))},
+        children=[
+            html.Header(className="family-header", children=[
+                html.H1(f"{child_name}'s therapy"),
+                html.Div(className="family-banner", children="Connecting…",
+                         **{"data-state": "connecting", "data-live-banner": "1"}),
+            ]),
+            html.Section(className="family-card family-now", children=[
+                _live("family-status", "Looking for today's session…"),
+                html.Div(className="family-exercise", children=[_live("exercise", "")]),
+                html.Div(className="family-reps", children=[
+                    _live("reps", "0"), html.Span(" of "), _live("planned", "0"),
+                    html.Span(" tries done", className="family-reps-label"),
+                ]),
+                html.Div(className="family-steadiness", children=[
+                    html.Div("Steadiness", className="family-label"),
+                    html.Div(className="gauge family-gauge", children=[
+                        html.Div(className="gauge-bar", **{"data-live-gauge": "1"}),
+                    ]),
+                    _live("score-words", ""),
+                ]),
+                html.P(className="family-note", children=[_live("note", "")]),
+            ]),
+            html.Section(className="family-card family-progress", id=ids.FAMILY_PROGRESS,
+                         children=progress if progress is not None else []),
+            html.Footer(className="family-footer", children=[
+                "This page shows only your child. Your therapist decides which notes you see.",
+            ]),
+        ],
+    )

@@ -1,0 +1,71 @@
+"""``dmi-live family-link``: create, list and revoke links that show one child to a family.
+
+    dmi-live family-link c-0417 --expires 30d     # prints the link (shown once, never stored)
+    dmi-live family-link --list [c-0417]
+    dmi-live family-link --revoke 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from dashboard.family_links import new_token, parse_duration
+from dmi_live.errors import UsageError
+from dmi_live.settings import Settings
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("child", nargs="?", help="the child's pseudonymous id (e.g. c-0417)")
+    parser.add_argument("--expires", type=_duration, default=30 * 86400, metavar="DURATION",
+                        help="how long the link works: 12h, 30d, 2w (default 30d)")
+    parser.add_argument("--base-url", help="the dashboard's address as families reach it "
+                        "(default http://HOST:PORT from the settings)")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--list", action="store_true", help="list links (of CHILD, if given)")
+    action.add_argument("--revoke", type=int, metavar="ID", help="switch a link off now")
+
+
+def _when(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def run(args: argparse.Namespace, settings: Settings, store: Any) -> int:
+    from store.errors import StoreError
+
+    try:
+        if args.revoke is not None:
+            link = store.revoke_family_link(args.revoke)
+            print(f"revoked link {link.id} of {link.child}")
+            return 0
+        if args.list:
+            now = time.time()
+            for link in store.family_links(args.child):
+                state = ("revoked" if link.revoked else
+                         "active" if link.is_valid(now) else "expired")
+                print(f"{link.id:>4}  {link.child:<12} {state:<8} until {_when(link.expires)}")
+            return 0
+        if not args.child:
+            raise UsageError("name the child (its pseudonymous id), or use --list / --revoke")
+        if args.child not in {c.pseudonym for c in store.children()}:
+            raise UsageError(f"no child {args.child!r} in the database")
+        secret = settings.with_secret_key().secret_key
+        token, digest = new_token(secret)
+        expires = time.time() + args.expires
+        store.add_family_link(args.child, digest, expires, "cli")
+        store.audit("cli", "create family link", args.child, f"expires {_when(expires)}")
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    base = (args.base_url or f"http://{settings.http_host}:{settings.http_port}").rstrip("/")
+    print(f"{base}/family/link/{token}")
+    print(f"works until {_when(expires)}; only its hash is stored, so keep this copy safe")
+    return 0
