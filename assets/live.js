@@ -55,7 +55,13 @@
                               : "/live/" + encodeURIComponent(this.room) + "/stream");
     this.es.onopen = function () { self.banner("live", ""); };
     this.es.onerror = function () {
-      if (!self.closed) { self.banner("down", "Live stream lost — reconnecting…"); }
+      if (self.closed) { return; }
+      self.banner("down", "Live stream lost — reconnecting…");
+      // The browser retries by itself after a dropped connection, but gives up after an
+      // HTTP error (a server half-way through a restart): then reopen by hand.
+      if (self.es.readyState === EventSource.CLOSED) {
+        setTimeout(function () { if (!self.closed) { self.open(); } }, 1000);
+      }
     };
     this.es.onmessage = function (ev) { self.onFrame(JSON.parse(ev.data)); };
   };

@@ -118,14 +118,16 @@ def rep(state: RoomStateLike | None, *, delta: int, author: str, now: float) -> 
                   data={"delta": delta, "source": "manual"})
 
 
-def tag(state: RoomStateLike | None, *, name: str, author: str, now: float) -> Event:
+def tag(state: RoomStateLike | None, *, name: str, author: str, now: float,
+        family_visible: bool = False) -> Event:
     if state is None or not state.session:
         raise ActionError("Start a session to tag it.")
     return _event("tag", now=now, author=author, session=state.session, set_id=state.set,
-                  data={"tag": name})
+                  data={"tag": name, "family_visible": family_visible})
 
 
-def note(state: RoomStateLike | None, *, text: str | None, author: str, now: float) -> Event:
+def note(state: RoomStateLike | None, *, text: str | None, author: str, now: float,
+         family_visible: bool = False) -> Event:
     if state is None or not state.session:
         raise ActionError("Start a session to add notes.")
     text = (text or "").strip()
@@ -134,7 +136,7 @@ def note(state: RoomStateLike | None, *, text: str | None, author: str, now: flo
     if len(text) > 2000:
         raise ActionError("Notes can be at most 2,000 characters.")
     return _event("note", now=now, author=author, session=state.session, set_id=state.set,
-                  data={"text": text})
+                  data={"text": text, "family_visible": family_visible})
 
 
 def dispatch(trigger: str, form: dict[str, object], state: RoomStateLike | None, *,
@@ -158,8 +160,10 @@ def dispatch(trigger: str, form: dict[str, object], state: RoomStateLike | None,
                           now=now)], "Set started"
     if trigger == ids.REMOTE_SET_END:
         return [end_set(state, quality=text("quality"), author=author, now=now)], "Set ended"
+    shared = bool(form.get("family"))
     if trigger == ids.REMOTE_NOTE_ADD:
-        return [note(state, text=text("note"), author=author, now=now)], "Note added"
+        return [note(state, text=text("note"), author=author, now=now, family_visible=shared)], \
+            "Note added" + (" (the family sees it)" if shared else "")
     if trigger == ids.REMOTE_SESSION_START:
         return [start_session(state, child=text("child"), author=author, now=now)], \
             "Session started"
@@ -167,5 +171,6 @@ def dispatch(trigger: str, form: dict[str, object], state: RoomStateLike | None,
         return end_session(state, author=author, now=now), "Session ended"
     if trigger.startswith("tag:"):
         name = trigger.removeprefix("tag:")
-        return [tag(state, name=name, author=author, now=now)], f"Tagged: {name}"
+        return [tag(state, name=name, author=author, now=now, family_visible=shared)], \
+            f"Tagged: {name}"
     raise ActionError("Unknown action.")

@@ -153,6 +153,31 @@ def _register_live_routes(server: flask.Flask, hub: LiveHub) -> None:
         return response
 
 
+_CALLBACKS: tuple[list[Any], dict[str, Any]] | None = None
+
+
+def _attach_callbacks(app: dash.Dash) -> None:
+    """Give this app every ``@callback`` of :data:`CALLBACK_MODULES`.
+
+    Dash moves the global ``@callback`` registry into the *first* app that serves a
+    request and empties it, so a second app in the same process (an in-process restart,
+    the tests) would have no callbacks. We take the registry once and hand each app its
+    own copy, leaving the global one empty.
+    """
+    global _CALLBACKS
+    from dash import _callback
+
+    for module in CALLBACK_MODULES:
+        importlib.import_module(module)
+    if _CALLBACKS is None:
+        _CALLBACKS = (list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP))
+    _callback.GLOBAL_CALLBACK_LIST.clear()
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+    callback_list, callback_map = _CALLBACKS
+    app._callback_list.extend(dict(c) for c in callback_list)
+    app.callback_map.update(callback_map)
+
+
 def _register_action_routes(server: flask.Flask, hub: LiveHub, store: Any) -> None:
     """The wall's keyboard shortcuts: JSON actions for a kiosk of the room or staff."""
 
@@ -205,7 +230,6 @@ def create_app(settings: Settings, *, hub: LiveHub, store: Any) -> dash.Dash:
         update_title=None,
     )
     app.layout = html.Div([dcc.Location(id=ids.URL), html.Div(id=ids.PAGE)])
-    for module in CALLBACK_MODULES:
-        importlib.import_module(module)
+    _attach_callbacks(app)
     server.extensions["dmi"] = {"settings": settings, "hub": hub, "store": store}
     return app

@@ -123,7 +123,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     from dmi_live.services import start_recorder
 
     settings = _settings(args)
-    handle = start_recorder(settings, group=args.group, client_id=args.client_id)
+    handle = start_recorder(settings, group=args.group, client_id=args.client_id,
+                            engine=not args.no_engine)
     print(f"recording {settings.broker.host}:{settings.broker.port} → {settings.database_url}",
           flush=True)
     try:
@@ -203,6 +204,8 @@ def build_parser() -> Parser:
     _common(record)
     record.add_argument("--group", help="share the load with other recorders in this group")
     record.add_argument("--client-id", help="stable MQTT client id (default recorder-SITE)")
+    record.add_argument("--no-engine", action="store_true",
+                        help="do not run the session engine here (run exactly one per site)")
     record.set_defaults(func=cmd_record)
 
     serve = sub.add_parser("serve", help="serve the dashboard")

@@ -110,24 +110,38 @@ def start_ingest(settings: Settings, room: str, sources: Sequence[Source], *,
 @dataclass
 class RecorderHandle:
     recorder: Any
+    engine: Any
     store: Any
 
     def stop(self) -> None:
+        if self.engine is not None:
+            self.engine.stop()
         self.recorder.stop()
         self.store.close()
 
 
 def start_recorder(settings: Settings, *, group: str | None = None,
-                   client_id: str | None = None) -> RecorderHandle:
+                   client_id: str | None = None, engine: bool = True) -> RecorderHandle:
+    """The recorder, and (unless ``engine`` is False) the session engine beside it.
+
+    Run exactly one engine per site: with several recorders in a group, start the others
+    with ``engine=False`` (``dmi-live record --no-engine``).
+    """
+    from ingest.engine import EngineService
     from ingest.recorder import Recorder
     from store import open_store
 
     store = open_store(settings.database_url)
-    recorder = Recorder(service_address(settings, "recorder"), store,
-                        client_id=client_id or f"recorder-{settings.site}", site=settings.site,
-                        group=group)
+    address = service_address(settings, "recorder")
+    recorder = Recorder(address, store, client_id=client_id or f"recorder-{settings.site}",
+                        site=settings.site, group=group)
     recorder.start()
-    return RecorderHandle(recorder, store)
+    service = None
+    if engine:
+        service = EngineService(address, store, site=settings.site,
+                                client_id=f"engine-{settings.site}")
+        service.start()
+    return RecorderHandle(recorder, service, store)
 
 
 @dataclass

@@ -193,6 +193,21 @@ def parse_topic(topic: str) -> Topic:
 # ----------------------------------------------------------------------------- samples
 
 
+def _rows_plainly_valid(rows: object, width: int) -> bool:
+    """Fast path for the common case: tuples of the right width holding only finite ints
+    and floats. Anything else falls through to the precise per-value checks."""
+    if not isinstance(rows, tuple) or not all(
+            isinstance(r, tuple) and len(r) == width for r in rows):
+        return False
+    flat = [v for r in rows for v in r]
+    if not set(map(type, flat)) <= {int, float}:
+        return False  # bool, str, None… → the slow path names the value
+    try:
+        return math.isfinite(math.fsum(flat))
+    except (OverflowError, ValueError):  # huge finite values; inf and -inf together
+        return False
+
+
 @dataclass(frozen=True)
 class SampleBatch:
     """Consecutive samples of one device, one boot.
@@ -230,6 +245,8 @@ class SampleBatch:
         if not isinstance(self.rows, tuple) or not 1 <= len(self.rows) <= MAX_ROWS:
             raise SchemaError("rows", f"expected 1–{MAX_ROWS} rows")
         width = len(self.columns)
+        if _rows_plainly_valid(self.rows, width):
+            return
         for i, row in enumerate(self.rows):
             if not isinstance(row, tuple) or len(row) != width:
                 raise SchemaError(f"rows[{i}]", f"expected {width} values")

@@ -53,17 +53,19 @@ def perform(room: str, trigger: str, form: dict[str, object]) -> str:
     State(ids.REMOTE_PLANNED, "value"),
     State(ids.REMOTE_QUALITY, "value"),
     State(ids.REMOTE_NOTE, "value"),
+    State(ids.REMOTE_SHARE, "value"),
     prevent_initial_call=True,
 )
 def remote_action(*values: Any) -> tuple[Any, Any, Any]:
     if not ctx.triggered or not any(t["value"] for t in ctx.triggered):
         raise PreventUpdate
-    room, child, exercise, surface, support, planned, quality, note = values[-8:]
+    room, child, exercise, surface, support, planned, quality, note, share = values[-9:]
     trigger = ctx.triggered_id
     if isinstance(trigger, dict):
         trigger = f"tag:{trigger['tag']}"
     form = {"child": child, "exercise": exercise, "surface": surface, "support": support,
-            "planned": planned, "quality": quality, "note": note}
+            "planned": planned, "quality": quality, "note": note,
+            "family": "family" in (share or [])}
     try:
         done = perform(str(room), str(trigger), form)
     except actions.ActionError as exc:

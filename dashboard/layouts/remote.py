@@ -7,6 +7,7 @@ publish events, so the wall and every other screen see them at once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,8 +36,10 @@ def create_remote_layout(room: str, *, children: Sequence[Any], exercises: Seque
                          tags: Sequence[str] = DEFAULT_TAGS) -> html.Div:
     child_options = [{"label": c.label, "value": c.pseudonym} for c in children]
     exercise_options = [{"label": e.name, "value": e.key} for e in exercises]
+    names = json.dumps({e.key: e.name for e in exercises})
     return html.Div(
-        id=ids.REMOTE_ROOT, className="remote", **{"data-live-room": room},
+        id=ids.REMOTE_ROOT, className="remote",
+        **{"data-live-room": room, "data-exercise-names": names},
         children=[
             dcc.Store(id=ids.REMOTE_ROOM, data=room),
             html.Header(className="remote-header", children=[
@@ -93,6 +96,10 @@ def create_remote_layout(room: str, *, children: Sequence[Any], exercises: Seque
                 ]),
                 dcc.Textarea(id=ids.REMOTE_NOTE, className="note-input", maxLength=2000,
                              placeholder="Note (shared with the room; use no names)"),
+                dcc.Checklist(id=ids.REMOTE_SHARE, className="pills",
+                              labelClassName="pill",
+                              options=[{"label": "Family may see this note or tag",
+                                        "value": "family"}], value=[]),
                 html.Button("Add note", id=ids.REMOTE_NOTE_ADD, className="button"),
             ]),
             html.Section(className="remote-card", children=[

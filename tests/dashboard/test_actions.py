@@ -75,7 +75,7 @@ def test_toggle_ends_a_running_set_or_repeats_the_last_one() -> None:
 
 def test_notes_are_trimmed_and_bounded() -> None:
     event = actions.note(State("ses-1"), text="  caught the ball  ", author="u1", now=NOW)
-    assert event.data == {"text": "caught the ball"}
+    assert event.data == {"text": "caught the ball", "family_visible": False}
     with pytest.raises(actions.ActionError, match="Write the note"):
         actions.note(State("ses-1"), text="   ", author="u1", now=NOW)
     with pytest.raises(actions.ActionError, match="2,000"):
@@ -87,7 +87,7 @@ def test_dispatch_maps_buttons_and_tags() -> None:
     events, done = actions.dispatch(ids.REMOTE_REP_PLUS, {}, state, author="u1", now=NOW)
     assert (events[0].data["delta"], done) == (1, "+1 rep")
     events, done = actions.dispatch("tag:fatigue", {}, state, author="u1", now=NOW)
-    assert (events[0].data, done) == ({"tag": "fatigue"}, "Tagged: fatigue")
+    assert (events[0].data, done) == ({"tag": "fatigue", "family_visible": False}, "Tagged: fatigue")
     events, _ = actions.dispatch(ids.REMOTE_SET_START, {
         "exercise": "e", "surface": "floor", "support": "none", "planned": 3},
         State("ses-1"), author="u1", now=NOW)

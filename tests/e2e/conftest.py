@@ -52,6 +52,20 @@ class DemoProcess:
     data_dir: Path
     output: list[str]
 
+    @property
+    def password(self) -> str:
+        for line in self.output:
+            match = re.search(r"password (\S+)\)", line)
+            if match:
+                return match.group(1)
+        raise AssertionError("the demo printed no password")
+
+    def sign_in(self, page: Any, next_path: str = "/") -> None:
+        page.goto(self.base_url + next_path)
+        page.fill("#login-user", "therapist")
+        page.fill("#login-password", self.password)
+        page.click("#login-submit")
+
     def interrupt(self, timeout: float = 20.0) -> int:
         self.process.send_signal(signal.SIGINT)
         out, _ = self.process.communicate(timeout=timeout)
@@ -75,6 +89,7 @@ def start_demo(data_dir: Path, *extra: str) -> DemoProcess:
         match = re.search(r"wall screen: (\S+)", line)
         if match:
             url = match.group(1)
+            output.append(process.stdout.readline().rstrip())  # the remote line
             return DemoProcess(process, url, url.split("/wall/")[0], data_dir, output)
     process.kill()
     process.communicate()

@@ -97,6 +97,22 @@ def test_malformed_batch_names_the_field(over: dict[str, object], field: str) ->
     assert str(err.value).startswith(f"{field}: ")
 
 
+@pytest.mark.parametrize(
+    ("rows", "field"),
+    [(((1.0, 2.0, float("inf"), 4.0),), "rows[0][2]"),
+     (((float("inf"), float("-inf"), 1.0, 1.0),), "rows[0][0]"),
+     (((1.0, 2.0, 3.0, 4.0), (1e308, 1e308, 1e308, float("nan"))), "rows[1][3]")],
+)
+def test_non_finite_rows_are_refused_by_name(rows: tuple, field: str) -> None:
+    with pytest.raises(SchemaError) as err:
+        batch(rows=rows)
+    assert err.value.field == field
+
+
+def test_huge_but_finite_values_are_kept() -> None:
+    assert batch(rows=((1e308, 1e308, 1e308, 1e308),)).rows[0][0] == 1e308
+
+
 def test_non_finite_values_are_refused() -> None:
     raw = payload().replace(b"4.1", b"NaN", 1)
     with pytest.raises(SchemaError, match=r"rows\[0\]\[0\]"):

@@ -1,0 +1,32 @@
+"""Sessions list callback: the filters → the rows this principal may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+from dash import Input, Output, callback
+from dash.exceptions import PreventUpdate
+
+from dashboard import auth, ids
+from dashboard import replay_data as rd
+from dashboard.layouts.sessions import count_text, filtered_rows, sessions_table
+
+
+@callback(
+    Output(ids.SESSIONS_TABLE, "children"),
+    Output(ids.SESSIONS_COUNT, "children"),
+    Input(ids.SESSIONS_CHILD, "value"),
+    Input(ids.SESSIONS_THERAPIST, "value"),
+    Input(ids.SESSIONS_ROOM, "value"),
+    Input(ids.SESSIONS_DATES, "start_date"),
+    Input(ids.SESSIONS_DATES, "end_date"),
+    prevent_initial_call=True,
+)
+def filter_sessions(child: Any, therapist: Any, room: Any, start: Any, end: Any) -> tuple[Any, str]:
+    principal = auth.current()
+    if not rd.is_staff(principal):
+        raise PreventUpdate
+    store = flask.current_app.extensions["dmi"]["store"]
+    rows = filtered_rows(store, principal, child, therapist, room, start, end)
+    return sessions_table(rows), count_text(rows)

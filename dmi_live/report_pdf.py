@@ -1,0 +1,252 @@
+"""The PDF session report, rendered headless (reportlab for the pages, matplotlib's Agg
+canvas for the plots; no display, no browser).
+
+Contents: session header, summary, a timeline of the whole session (COP, trunk tilt,
+set bands coloured by support point, reps, gaps), per-set sway and reps charts, the
+per-set table and the annotations.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from dashboard import replay_data as rd
+from dashboard.replay_metrics import SessionSummary, SetMetrics, session_summary, set_metrics
+from store import Store
+
+SUPPORT_COLOURS = {"trunk": "#e76f51", "pelvis": "#f4a261", "thigh": "#e9c46a",
+                   "knee": "#a7c957", "shank": "#2a9d8f", "ankle-foot": "#4ea8de",
+                   "none": "#8ecae6"}
+FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+
+
+@dataclass(frozen=True)
+class Report:
+    meta: rd.SessionMeta
+    summary: SessionSummary
+    metrics: list[SetMetrics]
+    signals: list[rd.DeviceSignals]
+    holes: list[tuple[float, float, str]]
+
+
+def build_report(meta: rd.SessionMeta, signals: Sequence[rd.DeviceSignals]) -> Report:
+    board = next((s for s in signals if s.kind == "board"), None)
+    tilt = next((s for s in signals if "pitch" in s.channels), None)
+    metrics = set_metrics(meta, board, tilt)
+    holes = [(a, b, f"{s.device}: no data") for s in signals for a, b in s.holes]
+    summary = session_summary(meta, metrics, [(a, b) for a, b, _ in holes])
+    return Report(meta, summary, metrics, list(signals), holes)
+
+
+def report_from_store(store: Store, session_id: str) -> Report:
+    """Load and analyse a session straight from the store (no cache)."""
+    meta = rd.load_meta(store, session_id)
+    return build_report(meta, [rd.load_signals(store, meta, d) for d in meta.devices])
+
+
+def _fonts() -> tuple[str, str]:
+    from matplotlib import font_manager
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    try:
+        for name, weight in ((FONT, "normal"), (BOLD, "bold")):
+            if name not in pdfmetrics.getRegisteredFontNames():
+                path = font_manager.findfont(font_manager.FontProperties(
+                    family="DejaVu Sans", weight=weight), fallback_to_default=False)
+                pdfmetrics.registerFont(TTFont(name, path))
+        return FONT, BOLD
+    except (OSError, ValueError, RuntimeError):
+        return "Helvetica", "Helvetica-Bold"
+
+
+def _png(fig: object) -> io.BytesIO:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    buffer = io.BytesIO()
+    FigureCanvasAgg(fig).print_png(buffer)  # type: ignore[arg-type]
+    buffer.seek(0)
+    return buffer
+
+
+def _timeline_png(report: Report) -> io.BytesIO:
+    from matplotlib.figure import Figure
+
+    meta = report.meta
+    rows = [s for s in report.signals if s.kind == "board"] + \
+        [s for s in report.signals if "pitch" in s.channels]
+    fig = Figure(figsize=(10.5, 1.2 + 1.9 * max(1, len(rows))), dpi=150)
+    axes = fig.subplots(max(1, len(rows)), 1, sharex=True, squeeze=False)[:, 0]
+    minutes = meta.duration / 60.0
+    for ax, sig in zip(axes, rows, strict=False):
+        names = ("ml", "ap") if sig.kind == "board" else ("pitch", "roll")
+        labels = ("COP ML (cm)", "COP AP (cm)") if sig.kind == "board" else \
+            ("trunk pitch (°)", "trunk roll (°)")
+        for channel, label, colour in zip(names, labels, ("#1f77b4", "#ff7f0e"), strict=True):
+            x, y = rd.downsample(sig.t, sig.channels[channel], 3000)
+            ax.plot(x / 60.0, y, lw=0.6, color=colour, label=label)
+        ax.legend(loc="upper right", fontsize=7, ncols=2)
+        ax.set_ylabel("cm" if sig.kind == "board" else "°", fontsize=8)
+    for ax in axes:
+        for info in meta.sets:
+            ax.axvspan(info.start / 60, info.end / 60, alpha=0.18, lw=0,
+                       color=SUPPORT_COLOURS.get(info.support, "#999999"))
+        for a, b, _ in [(g.start, g.end, g.label) for g in meta.gaps] + report.holes:
+            ax.axvspan(a / 60, max(b, a + 1) / 60, color="#d62728", alpha=0.35, lw=0)
+        ax.tick_params(labelsize=7)
+        ax.set_xlim(0, minutes)
+    top = axes[0]
+    for info in meta.sets:
+        top.annotate(str(info.number), (info.start / 60, 1.0), xycoords=("data", "axes fraction"),
+                     fontsize=7, va="bottom")
+    for rep in meta.reps:
+        top.plot(rep.t / 60, 0.02, marker="^" if rep.source == "auto" else "D", ms=3,
+                 color="#7f7f7f" if rep.revoked else "#2ca02c", transform=top.get_xaxis_transform())
+    axes[-1].set_xlabel("minutes into the session", fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _sets_png(metrics: Sequence[SetMetrics]) -> io.BytesIO:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10.5, 2.6), dpi=150)
+    left, right = fig.subplots(1, 2)
+    numbers = [m.number for m in metrics]
+    colours = [SUPPORT_COLOURS.get(m.support, "#999999") for m in metrics]
+    area = [m.ellipse_area_cm2 if math.isfinite(m.ellipse_area_cm2) else 0.0 for m in metrics]
+    left.bar(numbers, area, color=colours)
+    left.set_title("COP 95 % ellipse area per set (cm²)", fontsize=8)
+    right.bar(numbers, [m.planned_reps for m in metrics], color="#d9d9d9", label="planned")
+    right.bar(numbers, [m.reps for m in metrics], width=0.5, color="#2ca02c", label="done")
+    right.set_title("reps per set", fontsize=8)
+    right.legend(fontsize=7)
+    for ax in (left, right):
+        ax.set_xlabel("set", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.set_xticks(numbers)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _fmt(value: float, digits: int = 2) -> str:
+    return "–" if not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def write_pdf(report: Report, path: Path,
+              progress: Callable[[int, int, str], None] | None = None) -> Path:
+    """Render ``report`` to ``path`` (A4 landscape)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import cm
+    from reportlab.platypus import (
+        Image,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    def step(i: int, what: str) -> None:
+        if progress is not None:
+            progress(i, 4, what)
+
+    regular, bold = _fonts()
+    body = ParagraphStyle("body", fontName=regular, fontSize=9, leading=12)
+    h1 = ParagraphStyle("h1", fontName=bold, fontSize=16, leading=20, spaceAfter=4)
+    h2 = ParagraphStyle("h2", fontName=bold, fontSize=12, leading=15, spaceBefore=8,
+                        spaceAfter=4)
+    meta, summary = report.meta, report.summary
+    when = datetime.fromtimestamp(meta.start).strftime("%A %d %B %Y, %H:%M")
+    story: list[object] = [
+        Paragraph(f"DMI session report — {meta.child_label}", h1),
+        Paragraph(f"{when} · room {meta.room} · therapist {meta.therapist or '–'} · "
+                  f"session {meta.id}" + ("" if meta.ended else " · still running"), body),
+        Spacer(1, 6),
+    ]
+    completion = "" if not math.isfinite(summary.completion) else f" ({summary.completion:.0%})"
+    pairs = [
+        ("Duration", rd.clock(summary.duration_s)), ("Sets", str(summary.sets)),
+        ("Reps done/planned", f"{summary.reps}/{summary.planned_reps}{completion}"
+                              f", {summary.manual_reps} entered by hand"),
+        ("Time in sets", rd.clock(summary.time_in_sets_s)),
+        ("Support (proximal → distal)",
+         f"{summary.most_proximal_support or '–'} → {summary.most_distal_support or '–'}"),
+        ("Ellipse area, median of sets", _fmt(summary.median_ellipse_area_cm2) + " cm²"),
+        ("Mean velocity, median of sets", _fmt(summary.median_mean_velocity_cm_s) + " cm/s"),
+        ("Trunk tilt RMS, median of sets", _fmt(summary.median_tilt_rms_deg, 1) + " °"),
+        ("Data gaps", f"{summary.gaps} ({summary.gap_s:.1f} s)"),
+        ("Annotations", str(summary.notes)),
+    ]
+    grid = TableStyle([("FONT", (0, 0), (-1, -1), regular, 9),
+                       ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#bbbbbb")),
+                       ("VALIGN", (0, 0), (-1, -1), "TOP")])
+    half = (len(pairs) + 1) // 2
+    cells = [[*pairs[i], *(pairs[i + half] if i + half < len(pairs) else ("", ""))]
+             for i in range(half)]
+    story += [Paragraph("Summary", h2), Table(cells, colWidths=[5.5 * cm, 6.5 * cm] * 2,
+                                                style=grid)]
+    step(1, "timeline")
+    story += [Paragraph("Timeline", h2),
+              Image(_timeline_png(report), width=26 * cm,
+                    height=26 * cm * (1.2 + 1.9 * max(1, len([s for s in report.signals if
+                                                               s.kind == "board" or
+                                                               "pitch" in s.channels])))
+                    / 10.5)]
+    step(2, "sets")
+    if report.metrics:
+        story += [Paragraph("Sets", h2), Image(_sets_png(report.metrics), width=26 * cm,
+                                               height=26 * cm * 2.6 / 10.5)]
+        header = ["#", "Exercise", "Surface", "Support", "Start", "Dur.", "Reps",
+                  "Ellipse cm²", "Vel. cm/s", "Freq. Hz", "Tilt RMS °", "Tilt max °",
+                  "Hold s", "Quality"]
+        rows = [header] + [[
+            str(m.number), Paragraph(m.exercise_name, body), m.surface, m.support,
+            rd.clock(m.start_s), rd.clock(m.duration_s),
+            f"{m.reps}/{m.planned_reps}" + (f" ({m.manual_reps} by hand)" if m.manual_reps else ""),
+            _fmt(m.ellipse_area_cm2), _fmt(m.mean_velocity_cm_s), _fmt(m.mean_frequency_hz),
+            _fmt(m.tilt_rms_deg, 1), _fmt(m.tilt_max_deg, 1), _fmt(m.longest_hold_s, 1),
+            m.quality or "–"] for m in report.metrics]
+        table = Table(rows, repeatRows=1, colWidths=[0.8 * cm, 5.4 * cm] + [None] * 12)
+        table.setStyle(TableStyle([*grid.getCommands(),
+                                   ("FONT", (0, 0), (-1, 0), bold, 8),
+                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5"))]))
+        story.append(table)
+    step(3, "annotations")
+    story.append(Paragraph("Annotations", h2))
+    if meta.notes:
+        notes = [["Time", "Author", "Tag", "Text"]] + [
+            [rd.clock(n.t), n.author, n.tag, Paragraph(n.text or "", body)] for n in meta.notes]
+        story.append(Table(notes, repeatRows=1, colWidths=[2 * cm, 3 * cm, 3 * cm, 17 * cm],
+                           style=grid))
+    else:
+        story.append(Paragraph("None.", body))
+
+    def footer(canvas: object, doc: object) -> None:
+        canvas.saveState()  # type: ignore[attr-defined]
+        canvas.setFont(regular, 7)  # type: ignore[attr-defined]
+        canvas.drawString(1.5 * cm, 0.8 * cm, f"DMI Live · session {meta.id} · generated "  # type: ignore[attr-defined]
+                          f"{datetime.now().strftime('%Y-%m-%d %H:%M')} · page "
+                          f"{canvas.getPageNumber()}")  # type: ignore[attr-defined]
+        canvas.restoreState()  # type: ignore[attr-defined]
+
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        doc = SimpleDocTemplate(str(partial), pagesize=landscape(A4), leftMargin=1.5 * cm,
+                                rightMargin=1.5 * cm, topMargin=1.2 * cm, bottomMargin=1.4 * cm,
+                                title=f"DMI session {meta.id}", author="DMI Live")
+        doc.build(story, onFirstPage=footer, onLaterPages=footer)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    step(4, "done")
+    return path
