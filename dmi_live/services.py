@@ -127,7 +127,7 @@ def start_recorder(settings: Settings, *, group: str | None = None,
     Run exactly one engine per site: with several recorders in a group, start the others
     with ``engine=False`` (``dmi-live record --no-engine``).
     """
-    from ingest.engine import EngineService
+    from ingest.engine_service import EngineService
     from ingest.recorder import Recorder
     from store import open_store
 

@@ -37,183 +37,56 @@ perturbation        —               no automatic count (reactions are elicited
 
 A clinic's own exercise may also name an analysis profile (``squat`` …) directly.
 """
-
 from __future__ import annotations
 
 import hashlib
 import logging
 import math
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import paho.mqtt.client as mqtt
 
 from analysis.cop import cop_from_loads
 from analysis.errors import AnalysisError
 from analysis.imu import TrunkTilt
-from analysis.reps import DEFAULT_PROFILES, RepDetector, RepProfile
+from analysis.reps import RepDetector
 from analysis.stream import SlidingSway
-from ingest.derived import Note, RoomState, SwaySnapshot, Tilt
-from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
+from ingest.derived import RoomState, SwaySnapshot, Tilt
+from ingest.engine_parts import (
+    _SEEN_IDS,
+    BOARD_COLUMNS,
+    IMU_COLUMNS,
+    MAX_SESSION_AGE_S,
+    PROFILE_FOR_CATALOG,
+    SNAPSHOT_PERIOD_S,
+    STALE_S,
+    SWAY_WINDOW_S,
+    EngineStats,
+    ExerciseLookup,
+    Outgoing,
+    RepTally,
+    _Device,
+    _ended,
+    _note,
+    _Room,
+    _Set,
+    rep_profile,
+)
+
+__all__ = ["PROFILE_FOR_CATALOG", "Outgoing", "RepTally", "SessionEngine", "rep_profile"]
 from ingest.schema import (
-    MAX_TEXT,
     DeviceStatus,
     Event,
     SampleBatch,
-    SchemaError,
-    decode_batch,
-    decode_event,
-    decode_status,
     derived_topic,
     events_topic,
-    parse_topic,
-    subscription,
 )
-from store.errors import NotFound
 from store.rows import SUPPORT_POINTS
 
 log = logging.getLogger(__name__)
-
-PROFILES: dict[str, RepProfile] = {
-    **DEFAULT_PROFILES,
-    "ap_shift": replace(DEFAULT_PROFILES["weight_shift"], signal="cop_ap_cm"),
-}
-PROFILE_FOR_CATALOG: dict[str, str | None] = {
-    "vertical-transfer": "squat",
-    "ml-shift": "weight_shift",
-    "ap-shift": "ap_shift",
-    "reach": "reach",
-    "step": "step",
-    "static-hold": None,
-    "perturbation": None,
-}
-BOARD_COLUMNS = ("fl", "fr", "bl", "br")
-IMU_COLUMNS = ("ax", "ay", "az", "gx", "gy", "gz")
-SWAY_WINDOW_S = 10.0
-SNAPSHOT_PERIOD_S = 0.1
-STALE_S = 2.0
-MAX_SESSION_AGE_S = 12 * 3600.0
-_SEEN_IDS = 20_000
-
-ExerciseLookup = Callable[[str], "str | None"]
-"""Exercise key → its catalog ``signal_profile``; None when the exercise is unknown."""
-
-
-def rep_profile(signal_profile: str) -> tuple[str, RepProfile] | None:
-    """The analysis profile (name, profile) for a catalog profile, None for no auto count."""
-    name = PROFILE_FOR_CATALOG.get(signal_profile, signal_profile)
-    if name is None or name not in PROFILES:
-        return None
-    return name, PROFILES[name]
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message for the engine's owner to publish."""
-
-    topic: str
-    message: Event | RoomState
-    qos: int
-    retain: bool
-
-    @property
-    def payload(self) -> bytes:
-        return self.message.encode()
-
-
-@dataclass
-class EngineStats:
-    batches: int = 0
-    duplicates: int = 0
-    events: int = 0
-    ignored_events: int = 0
-    rejected: int = 0
-    reps_detected: int = 0
-    snapshots: int = 0
-
-
-class RepTally:
-    """The reps of one set that stand, by the store's rule (:mod:`store.events`).
-
-    +1 adds a rep; a manual −1 revokes the latest standing rep whatever its source; an
-    automatic −1 revokes only the latest automatic one; "latest" is by rep time, then
-    by arrival. A −1 with nothing to revoke changes nothing.
-    """
-
-    def __init__(self) -> None:
-        self._standing: list[tuple[float, int, str]] = []
-        self._order = 0
-
-    @property
-    def count(self) -> int:
-        return len(self._standing)
-
-    def add(self, t: float, source: str) -> None:
-        self._order += 1
-        self._standing.append((t, self._order, source))
-
-    def revoke(self, source: str) -> bool:
-        candidates = [r for r in self._standing if source == "manual" or r[2] == "auto"]
-        if not candidates:
-            return False
-        self._standing.remove(max(candidates))
-        return True
-
-
-@dataclass
-class _Device:
-    id: str
-    kind: str
-    fs: float
-    boot: str
-    next_seq: int
-    last_seen: float
-    sway: SlidingSway | None = None
-    tilt: TrunkTilt | None = None
-    last_tilt: Tilt | None = None
-
-
-@dataclass
-class _Set:
-    id: str
-    session: str
-    exercise: str
-    surface: str
-    support: str
-    planned_reps: int
-    started: float
-    profile: tuple[str, RepProfile] | None
-    tally: RepTally = field(default_factory=RepTally)
-    applied: list[Event] = field(default_factory=list)  # rep events counted live
-    detector: RepDetector | None = None
-    detector_device: str = ""
-
-    def apply(self, ev: Event) -> bool:
-        if ev.data["delta"] == 1:
-            self.tally.add(ev.t, str(ev.data["source"]))
-            return True
-        return self.tally.revoke(str(ev.data["source"]))
-
-
-@dataclass
-class _Room:
-    name: str
-    session: str | None = None
-    child: str | None = None
-    current: _Set | None = None
-    note: Note | None = None
-    board: _Device | None = None
-    imu: _Device | None = None
-    placements: dict[str, str] = field(default_factory=dict)
-    offline: set[str] = field(default_factory=set)
-    shown: tuple[Any, ...] | None = None
-    next_due: float = -math.inf
-    fresh_samples: bool = False
 
 
 class SessionEngine:
@@ -553,189 +426,3 @@ class SessionEngine:
             s.apply(ev)
         for event_id in known - {None}:
             self._remember(str(event_id))
-
-def _ended(store: Any, session: str) -> bool:
-    """True when the store holds ``session`` as ended; False while it does not know it
-    yet (the recorder commits a moment after the engine hears an event)."""
-    try:
-        return store.session(session).end is not None
-    except NotFound:
-        return False
-
-
-def _note(t: float, tag: str | None, text: str, visible: bool) -> Note:
-    """The snapshot's form of a tag or note (a tag that is no valid id is left out)."""
-    try:
-        return Note(t, tag, text[:MAX_TEXT], visible)
-    except SchemaError:
-        return Note(t, None, text[:MAX_TEXT], visible)
-
-
-# ----------------------------------------------------------------------------- MQTT
-
-
-class CatalogLookup:
-    """Exercise key → ``signal_profile`` from the store's catalog, re-read on a miss.
-
-    A clinic may add an exercise while the engine runs; a key still unknown is looked up
-    again at most every ``retry_s`` seconds.
-    """
-
-    def __init__(self, store: Any, *, retry_s: float = 30.0) -> None:
-        self.store = store
-        self.retry_s = retry_s
-        self._profiles: dict[str, str] = {}
-        self._loaded = -math.inf
-
-    def __call__(self, exercise: str) -> str | None:
-        if exercise not in self._profiles and time.monotonic() - self._loaded >= self.retry_s:
-            self._profiles = {e.key: e.signal_profile for e in self.store.exercises()}
-            self._loaded = time.monotonic()
-        return self._profiles.get(exercise)
-
-
-@dataclass
-class ServiceStats:
-    messages: int = 0
-    rejected: int = 0
-    published: int = 0
-    restores: int = 0
-    connects: int = 0
-
-
-class EngineService:
-    """The session engine on MQTT: one thread owns the client, runs the engine, publishes.
-
-    Subscribes (its own, non-shared, non-persistent subscription) to the samples, events
-    and device statuses of ``site``; publishes auto reps on the events topics and
-    snapshots (retained) on the derived topics. After every (re)connect it reloads the
-    rooms from ``store`` (:meth:`SessionEngine.restore`) before handling messages.
-
-    ``address`` needs an account that may read ``dmi/v1/#`` and write events and derived
-    (the recorder's, in the generated ACL).
-    """
-
-    def __init__(self, address: BrokerAddress, store: Any, *, site: str,
-                 client_id: str | None = None, engine: SessionEngine | None = None) -> None:
-        self.address = address
-        self.store = store
-        self.site = site
-        self.engine = engine or SessionEngine(site, exercise_profile=CatalogLookup(store))
-        self.stats = ServiceStats()
-        self.ready = threading.Event()
-        self._stop = threading.Event()
-        self._sub_mid: int | None = None
-        self._restore_due = -1.0  # monotonic time of the next restore attempt; <0: none
-        self._backoff = 0.2
-        self.client = make_client(address, client_id=client_id or f"dmi-engine-{site}")
-        self.client.on_connect = safe_callback(self._on_connect)
-        self.client.on_disconnect = safe_callback(self._on_disconnect)
-        self.client.on_subscribe = safe_callback(self._on_subscribe)
-        self.client.on_message = safe_callback(self._on_message)
-        self._thread = threading.Thread(target=self._run, name="engine-mqtt", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def wait_ready(self, timeout: float) -> bool:
-        """True once subscribed and restored from the store."""
-        return self.ready.wait(timeout)
-
-    # ------------------------------------------------------------------ engine thread
-
-    def _run(self) -> None:
-        next_try = 0.0
-        started = False
-        while not self._stop.is_set():
-            try:
-                if self.client.socket() is None and time.monotonic() >= next_try:
-                    try:
-                        if started:
-                            self.client.reconnect()
-                        else:
-                            connect(self.client, self.address)
-                            started = True
-                    except OSError as exc:
-                        log.warning("engine: broker %s:%s not reachable (%s); retrying",
-                                    self.address.host, self.address.port, exc)
-                        next_try = time.monotonic() + self._backoff
-                        self._backoff = min(self._backoff * 2, 5.0)
-                if self.client.socket() is None:
-                    self._stop.wait(0.05)
-                    continue
-                self.client.loop(timeout=0.02)
-                if 0 <= self._restore_due <= time.monotonic():
-                    self._restore()
-                self._publish(self.engine.tick())
-            except Exception:  # the loop must survive anything
-                log.exception("engine: loop step failed")
-                self._stop.wait(0.1)
-        self.client.disconnect()
-        for _ in range(20):
-            if self.client.loop(timeout=0.01) != mqtt.MQTT_ERR_SUCCESS:
-                break
-
-    def _restore(self) -> None:
-        try:
-            out = self.engine.restore(self.store)
-        except Exception:
-            log.exception("engine: cannot reload the rooms from the store; retrying in 2 s")
-            self._restore_due = time.monotonic() + 2.0
-            return
-        self._restore_due = -1.0
-        self.stats.restores += 1
-        self._publish(out)
-        self.ready.set()
-
-    def _publish(self, out: list[Outgoing]) -> None:
-        for item in out:
-            self.client.publish(item.topic, item.payload, qos=item.qos, retain=item.retain)
-            self.stats.published += 1
-
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
-                    props: Any) -> None:
-        if reason_failed(reason):
-            log.error("engine: broker refused connection: %s", reason)
-            return
-        self._backoff = 0.2
-        self.stats.connects += 1
-        leaves = ("samples", "events", "status")
-        _, self._sub_mid = client.subscribe([(subscription(self.site, "+", x), 1) for x in leaves])
-        log.info("engine connected to %s:%s for site %s", self.address.host, self.address.port,
-                 self.site)
-
-    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any,
-                      props: Any) -> None:
-        if mid == self._sub_mid:  # from now on nothing new is missed: reload, then go on
-            self._restore()
-
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
-                       props: Any) -> None:
-        self.ready.clear()
-        if not self._stop.is_set():
-            log.warning("engine disconnected (%s); reconnecting", reason)
-
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        self.stats.messages += 1
-        try:
-            topic = parse_topic(msg.topic)
-            if topic.leaf == "samples":
-                batch = decode_batch(bytes(msg.payload))
-                if batch.device != topic.device:
-                    raise SchemaError("device", f"{batch.device!r} does not match the topic")
-                out = self.engine.on_batch(topic.room, batch)
-            elif topic.leaf == "events":
-                out = self.engine.on_event(topic.room, decode_event(bytes(msg.payload)))
-            elif topic.leaf == "status" and msg.payload:
-                out = self.engine.on_status(topic.room, decode_status(bytes(msg.payload)))
-            else:
-                return
-        except SchemaError as exc:
-            self.stats.rejected += 1
-            log.warning("engine: rejected message on %s: %s", msg.topic, exc)
-            return
-        self._publish(out)

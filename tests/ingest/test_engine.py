@@ -19,12 +19,12 @@ from analysis.synth import SetScenario, simulate_set
 from ingest.derived import RoomState, SwaySnapshot, Tilt, decode_room_state
 from ingest.engine import (
     PROFILE_FOR_CATALOG,
-    EngineService,
     Outgoing,
     RepTally,
     SessionEngine,
     rep_profile,
 )
+from ingest.engine_service import EngineService
 from ingest.mqtt import connect, make_client
 from ingest.recorder import Recorder
 from ingest.schema import (

@@ -1,0 +1,193 @@
+"""The session engine on MQTT: one thread owns the client, runs the engine, publishes."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from ingest.engine import SessionEngine
+from ingest.engine_parts import Outgoing
+from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
+from ingest.schema import (
+    SchemaError,
+    decode_batch,
+    decode_event,
+    decode_status,
+    parse_topic,
+    subscription,
+)
+
+log = logging.getLogger(__name__)
+
+
+class CatalogLookup:
+    """Exercise key → ``signal_profile`` from the store's catalog, re-read on a miss.
+
+    A clinic may add an exercise while the engine runs; a key still unknown is looked up
+    again at most every ``retry_s`` seconds.
+    """
+
+    def __init__(self, store: Any, *, retry_s: float = 30.0) -> None:
+        self.store = store
+        self.retry_s = retry_s
+        self._profiles: dict[str, str] = {}
+        self._loaded = -math.inf
+
+    def __call__(self, exercise: str) -> str | None:
+        if exercise not in self._profiles and time.monotonic() - self._loaded >= self.retry_s:
+            self._profiles = {e.key: e.signal_profile for e in self.store.exercises()}
+            self._loaded = time.monotonic()
+        return self._profiles.get(exercise)
+
+
+@dataclass
+class ServiceStats:
+    messages: int = 0
+    rejected: int = 0
+    published: int = 0
+    restores: int = 0
+    connects: int = 0
+
+
+class EngineService:
+    """The session engine on MQTT: one thread owns the client, runs the engine, publishes.
+
+    Subscribes (its own, non-shared, non-persistent subscription) to the samples, events
+    and device statuses of ``site``; publishes auto reps on the events topics and
+    snapshots (retained) on the derived topics. After every (re)connect it reloads the
+    rooms from ``store`` (:meth:`SessionEngine.restore`) before handling messages.
+
+    ``address`` needs an account that may read ``dmi/v1/#`` and write events and derived
+    (the recorder's, in the generated ACL).
+    """
+
+    def __init__(self, address: BrokerAddress, store: Any, *, site: str,
+                 client_id: str | None = None, engine: SessionEngine | None = None) -> None:
+        self.address = address
+        self.store = store
+        self.site = site
+        self.engine = engine or SessionEngine(site, exercise_profile=CatalogLookup(store))
+        self.stats = ServiceStats()
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+        self._sub_mid: int | None = None
+        self._restore_due = -1.0  # monotonic time of the next restore attempt; <0: none
+        self._backoff = 0.2
+        self.client = make_client(address, client_id=client_id or f"dmi-engine-{site}")
+        self.client.on_connect = safe_callback(self._on_connect)
+        self.client.on_disconnect = safe_callback(self._on_disconnect)
+        self.client.on_subscribe = safe_callback(self._on_subscribe)
+        self.client.on_message = safe_callback(self._on_message)
+        self._thread = threading.Thread(target=self._run, name="engine-mqtt", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def wait_ready(self, timeout: float) -> bool:
+        """True once subscribed and restored from the store."""
+        return self.ready.wait(timeout)
+
+    # ------------------------------------------------------------------ engine thread
+
+    def _run(self) -> None:
+        next_try = 0.0
+        started = False
+        while not self._stop.is_set():
+            try:
+                if self.client.socket() is None and time.monotonic() >= next_try:
+                    try:
+                        if started:
+                            self.client.reconnect()
+                        else:
+                            connect(self.client, self.address)
+                            started = True
+                    except OSError as exc:
+                        log.warning("engine: broker %s:%s not reachable (%s); retrying",
+                                    self.address.host, self.address.port, exc)
+                        next_try = time.monotonic() + self._backoff
+                        self._backoff = min(self._backoff * 2, 5.0)
+                if self.client.socket() is None:
+                    self._stop.wait(0.05)
+                    continue
+                self.client.loop(timeout=0.02)
+                if 0 <= self._restore_due <= time.monotonic():
+                    self._restore()
+                self._publish(self.engine.tick())
+            except Exception:  # the loop must survive anything
+                log.exception("engine: loop step failed")
+                self._stop.wait(0.1)
+        self.client.disconnect()
+        for _ in range(20):
+            if self.client.loop(timeout=0.01) != mqtt.MQTT_ERR_SUCCESS:
+                break
+
+    def _restore(self) -> None:
+        try:
+            out = self.engine.restore(self.store)
+        except Exception:
+            log.exception("engine: cannot reload the rooms from the store; retrying in 2 s")
+            self._restore_due = time.monotonic() + 2.0
+            return
+        self._restore_due = -1.0
+        self.stats.restores += 1
+        self._publish(out)
+        self.ready.set()
+
+    def _publish(self, out: list[Outgoing]) -> None:
+        for item in out:
+            self.client.publish(item.topic, item.payload, qos=item.qos, retain=item.retain)
+            self.stats.published += 1
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
+                    props: Any) -> None:
+        if reason_failed(reason):
+            log.error("engine: broker refused connection: %s", reason)
+            return
+        self._backoff = 0.2
+        self.stats.connects += 1
+        leaves = ("samples", "events", "status")
+        _, self._sub_mid = client.subscribe([(subscription(self.site, "+", x), 1) for x in leaves])
+        log.info("engine connected to %s:%s for site %s", self.address.host, self.address.port,
+                 self.site)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any,
+                      props: Any) -> None:
+        if mid == self._sub_mid:  # from now on nothing new is missed: reload, then go on
+            self._restore()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
+                       props: Any) -> None:
+        self.ready.clear()
+        if not self._stop.is_set():
+            log.warning("engine disconnected (%s); reconnecting", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.stats.messages += 1
+        try:
+            topic = parse_topic(msg.topic)
+            if topic.leaf == "samples":
+                batch = decode_batch(bytes(msg.payload))
+                if batch.device != topic.device:
+                    raise SchemaError("device", f"{batch.device!r} does not match the topic")
+                out = self.engine.on_batch(topic.room, batch)
+            elif topic.leaf == "events":
+                out = self.engine.on_event(topic.room, decode_event(bytes(msg.payload)))
+            elif topic.leaf == "status" and msg.payload:
+                out = self.engine.on_status(topic.room, decode_status(bytes(msg.payload)))
+            else:
+                return
+        except SchemaError as exc:
+            self.stats.rejected += 1
+            log.warning("engine: rejected message on %s: %s", msg.topic, exc)
+            return
+        self._publish(out)
