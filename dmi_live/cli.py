@@ -102,21 +102,9 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from dmi_live.services import start_ingest
-    from ingest.devices.simulator import SimulatedRoom
+    from dmi_live import ingest_cli
 
-    settings = _settings(args)
-    if not args.simulate:
-        raise UsageError("give --simulate (room files with serial devices: --room FILE)")
-    sources = SimulatedRoom(seed=args.seed, speed=args.speed).sources()
-    handle = start_ingest(settings, args.room_id, sources)
-    print(f"ingest for room {args.room_id} → {settings.broker.host}:{settings.broker.port}",
-          flush=True)
-    try:
-        _wait_for_signal()
-    finally:
-        handle.stop()
-    return 0
+    return ingest_cli.run(args, _settings(args))
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -194,10 +182,9 @@ def build_parser() -> Parser:
 
     ingest = sub.add_parser("ingest", help="read a room's devices and publish them")
     _common(ingest)
-    ingest.add_argument("--simulate", action="store_true", help="use the simulated room")
-    ingest.add_argument("--room-id", default="room-1", help="room id (default room-1)")
-    ingest.add_argument("--seed", type=int, default=1)
-    ingest.add_argument("--speed", type=_positive, default=1.0)
+    from dmi_live import ingest_cli
+
+    ingest_cli.configure(ingest)
     ingest.set_defaults(func=cmd_ingest)
 
     record = sub.add_parser("record", help="store everything published into the database")

@@ -19,7 +19,6 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,8 +26,6 @@ from typing import TYPE_CHECKING
 from dmi_live.settings import Settings
 
 if TYPE_CHECKING:  # the parser is built on every dmi-live call: import the rest on use
-    from dmi_live.services import IngestHandle
-    from ingest.devices.base import Source
     from ingest.room import RoomConfig
 
 log = logging.getLogger(__name__)
@@ -76,6 +73,8 @@ def run(args: argparse.Namespace, settings: Settings, *,
                   file=sys.stderr)
             return 2
         room = load_room(args.room)
+        for warning in room.warnings:
+            log.warning("%s", warning.format(args.room))
         settings = room_settings(settings, room)
         sources = room.sources()
         room_id, spool_max = room.room, room.spool_max_messages
@@ -84,7 +83,9 @@ def run(args: argparse.Namespace, settings: Settings, *,
 
         sources = SimulatedRoom(seed=args.seed, speed=args.speed).sources()
         room_id, spool_max = args.room_id, None
-    handle = start(settings, room_id, sources, spool_max_messages=spool_max)
+    from dmi_live.services import start_ingest
+
+    handle = start_ingest(settings, room_id, sources, spool_max_messages=spool_max)
     print(f"ingest for room {room_id} of site {settings.site}: {len(sources)} devices → "
           f"{settings.broker.host}:{settings.broker.port}", flush=True)
     try:
@@ -136,27 +137,6 @@ def room_settings(settings: Settings, room: RoomConfig) -> Settings:
                     "and dashboards must use the same site)", room.site, settings.site, room.site)
     broker = replace(settings.broker, **room.broker.overrides())
     return replace(settings, site=room.site, broker=broker)
-
-
-def start(settings: Settings, room: str, sources: Sequence[Source], *,
-          spool_max_messages: int | None = None) -> IngestHandle:
-    """Spool, forwarder and reader threads for ``room``: ``services.start_ingest`` with the
-    room file's spool bound."""
-    from dmi_live.services import IngestHandle, service_address
-    from ingest.forwarder import Forwarder
-    from ingest.service import IngestService
-    from ingest.spool import Spool
-
-    address = service_address(settings, "ingest", room=room)
-    path = settings.data_dir / "spool" / f"{room}.sqlite"
-    spool = Spool(path) if spool_max_messages is None else Spool(path,
-                                                                 max_messages=spool_max_messages)
-    forwarder = Forwarder(address, spool, site=settings.site, room=room,
-                          client_id=f"ingest-{settings.site}-{room}")
-    forwarder.start()
-    service = IngestService(sources, forwarder.submit)
-    service.start()
-    return IngestHandle(forwarder, service, spool)
 
 
 def _signalled() -> threading.Event:

@@ -96,8 +96,12 @@ class IngestHandle:
 
 
 def start_ingest(settings: Settings, room: str, sources: Sequence[Source], *,
-                 policy: BatchPolicy | None = None) -> IngestHandle:
-    spool = Spool(settings.data_dir / "spool" / f"{room}.sqlite")
+                 policy: BatchPolicy | None = None,
+                 spool_max_messages: int | None = None) -> IngestHandle:
+    """Spool, forwarder and one reader thread per source for ``room``."""
+    path = settings.data_dir / "spool" / f"{room}.sqlite"
+    spool = Spool(path) if spool_max_messages is None else Spool(
+        path, max_messages=spool_max_messages)
     address = service_address(settings, "ingest", room=room)
     forwarder = Forwarder(address, spool, site=settings.site, room=room,
                           client_id=f"ingest-{settings.site}-{room}")

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 WINDOW = 200  # batches in flight at once
 BACKOFF_MAX = 5.0
+REFUSED_RETRY_S = 5.0  # the broker refused a batch (not authorized…): wait before retrying
 
 
 @dataclass
@@ -123,6 +124,9 @@ class Forwarder(threading.Thread):
         self._status_links: dict[str, _Link] = {}
         self._status_dirty: set[str] = set()
         self._was_connected = False
+        self._alarm = False
+        self._refused: dict[str, str] = {}  # device → why the broker refused its batches
+        self._paused_until = 0.0
 
     # ------------------------------------------------------------------ other threads
 
@@ -153,9 +157,13 @@ class Forwarder(threading.Thread):
         if connected and not self._was_connected:
             self.stats.connects += 1
             self._inflight.clear()
-            self._last_sent = 0  # resend everything still in the spool
+            self._last_sent = 0  # resend everything still in the spool…
+            rearmed = self.spool.rearm_recent()  # …and what a crashed broker may have lost
+            if rearmed:
+                log.info("re-sending %d recently acknowledged batches after (re)connecting",
+                         rearmed)
         self._was_connected = connected
-        if connected:
+        if connected and now >= self._paused_until:
             self._publish_pending()
         if self._acked:
             self.spool.ack(self._acked)
@@ -201,16 +209,34 @@ class Forwarder(threading.Thread):
         if spool_id is None:
             return
         if reason_failed(reason):
-            log.error("broker rejected a batch (%s); it stays spooled", reason)
+            # Refused (not authorized, quota…): keep it spooled, retry later, say why once.
+            why = f"broker refused the samples ({reason})"
+            device = self._device_of(spool_id)
+            if self._refused.get(device) != why:
+                log.error("%s: %s; they stay spooled and are retried every %.0f s",
+                          device, why, REFUSED_RETRY_S)
+                self._refused[device] = why
+                self._status_dirty.add(device)
             self._last_sent = min(self._last_sent, spool_id - 1)
+            self._paused_until = time.monotonic() + REFUSED_RETRY_S
             return
+        if self._refused:
+            for device in self._refused:
+                self._status_dirty.add(device)
+            self._refused.clear()
         self._acked.append(spool_id)
+
+    def _device_of(self, spool_id: int) -> str:
+        rows = self.spool.pending(after=spool_id - 1, limit=1)
+        if rows and rows[0].id == spool_id:
+            parts = rows[0].topic.split("/")
+            if len(parts) >= 7:
+                return parts[5]
+        return "?"
 
     # ------------------------------------------------------------------ device status
 
     def _set_status(self, status: DeviceStatus) -> None:
-        if self.spool.alarm:
-            status = replace(status, reason=(status.reason + " · spool filling up").strip(" ·"))
         self._status[status.device] = status
         self._status_dirty.add(status.device)
         if status.device not in self._status_links:
@@ -226,18 +252,34 @@ class Forwarder(threading.Thread):
             link = _Link(client, self.address, f"{self.client_id}/{status.device}")
             self._status_links[status.device] = link
 
+    def _published_status(self, device: str) -> DeviceStatus:
+        """The device's status as the screens should see it: with the spool alarm and a
+        broker refusal, when there is one, added to its reason."""
+        status = self._status[device]
+        extra = [text for text in (self._refused.get(device),
+                                   "spool filling up: broker unreachable?" if self._alarm
+                                   else None) if text]
+        if not extra:
+            return status
+        return replace(status, reason=" · ".join([status.reason, *extra]).strip(" ·")[:200])
+
     def _service_status(self, now: float) -> None:
+        if self.spool.alarm != self._alarm:
+            self._alarm = self.spool.alarm
+            self._status_dirty.update(self._status_links)
         for device, link in self._status_links.items():
             was = link.connected
             if link.service(now) and (not was or device in self._status_dirty):
-                status = self._status[device]
                 link.client.publish(status_topic(self.site, self.room, device),
-                                    status.encode(), qos=1, retain=True)
+                                    self._published_status(device).encode(), qos=1,
+                                    retain=True)
                 self._status_dirty.discard(device)
 
     def _shutdown(self) -> None:
         deadline = getattr(self, "_flush_deadline", time.monotonic())
-        while time.monotonic() < deadline and (len(self.spool) or self._inflight):
+        self._drain_inbox(wait=0)  # batches handed over while the readers stopped
+        while time.monotonic() < deadline and (len(self.spool) or self._inflight
+                                               or not self._inbox.empty()):
             self._step(idle=0.001)
             if not self._main.connected and self._main.next_try > deadline:
                 break

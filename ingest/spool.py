@@ -1,13 +1,20 @@
-"""On-disk outbox (SQLite): a batch is kept until the broker has acknowledged it.
+"""On-disk outbox (SQLite): a batch is kept until the broker has acknowledged it, and a
+little longer.
 
 Every message to publish is written here first; the forwarder publishes from the spool
-and deletes a row only when its PUBACK arrives. After a crash or restart the remaining
-rows are published again (the recorder drops the duplicates by device, boot and
-sequence), so nothing acknowledged by the ingest is ever lost.
+and marks a row acknowledged when its PUBACK arrives. After a crash or restart the rows
+not yet acknowledged are published again (the recorder drops the duplicates by device,
+boot and sequence), so nothing the ingest took is ever lost.
 
-The spool is bounded (``max_messages``). Past ``warn_fraction`` of it, ``alarm`` turns
-on (the forwarder reports it in each device's status and the log) long before anything
-is refused; only a full spool refuses new batches, and it counts them in ``refused``.
+Acknowledged rows stay ``keep_acked_s`` seconds more: Mosquitto writes its queue to disk
+only every few seconds, so a broker killed right after acknowledging could lose what it
+had not yet delivered. After every reconnect the forwarder re-arms those recent rows
+(:meth:`Spool.rearm_recent`) and sends them again; duplicates cost nothing.
+
+The spool is bounded (``max_messages`` not yet acknowledged). Past ``warn_fraction`` of
+it, ``alarm`` turns on (the forwarder reports it in every device's status and the log)
+long before anything is refused; only a full spool refuses new batches, and it counts
+them in ``refused``.
 """
 
 from __future__ import annotations
@@ -15,11 +22,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 log = logging.getLogger(__name__)
+
+LOG_EVERY_S = 10.0
 
 
 class Spooled(NamedTuple):
@@ -32,7 +42,8 @@ class Spooled(NamedTuple):
 
 class Spool:
     def __init__(
-        self, path: Path | str, *, max_messages: int = 500_000, warn_fraction: float = 0.8
+        self, path: Path | str, *, max_messages: int = 500_000, warn_fraction: float = 0.8,
+        keep_acked_s: float = 30.0,
     ) -> None:
         self.path = str(path)
         if self.path != ":memory:":
@@ -45,16 +56,25 @@ class Spool:
             " topic TEXT NOT NULL, payload BLOB NOT NULL, qos INTEGER NOT NULL,"
             " retain INTEGER NOT NULL)"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        if "acked_at" not in columns:  # spools written before acknowledged rows were kept
+            self._db.execute("ALTER TABLE outbox ADD COLUMN acked_at REAL")
+        self._db.execute("CREATE INDEX IF NOT EXISTS outbox_acked ON outbox (acked_at)")
         self._lock = threading.Lock()
         self.max_messages = max_messages
         self.warn_level = int(max_messages * warn_fraction)
+        self.keep_acked_s = keep_acked_s
         self.refused = 0
-        (self._count,) = self._db.execute("SELECT count(*) FROM outbox").fetchone()
+        self._last_refusal_log = -LOG_EVERY_S
+        self._last_purge = time.monotonic()
+        (self._count,) = self._db.execute(
+            "SELECT count(*) FROM outbox WHERE acked_at IS NULL").fetchone()
         if self._count:
             log.info("spool %s holds %d unacknowledged messages; they will be re-sent",
                      self.path, self._count)
 
     def __len__(self) -> int:
+        """Messages not yet acknowledged by the broker."""
         return self._count
 
     @property
@@ -68,8 +88,11 @@ class Spool:
             accepted = list(items[: max(room, 0)])
             if len(accepted) < len(items):
                 self.refused += len(items) - len(accepted)
-                log.error("spool full (%d messages): refused %d batches",
-                          self.max_messages, len(items) - len(accepted))
+                now = time.monotonic()
+                if now - self._last_refusal_log >= LOG_EVERY_S:
+                    self._last_refusal_log = now
+                    log.error("spool full (%d messages): %d batches refused so far",
+                              self.max_messages, self.refused)
             if accepted:
                 self._db.execute("BEGIN")
                 self._db.executemany(
@@ -85,10 +108,11 @@ class Spool:
             return len(accepted)
 
     def pending(self, *, after: int, limit: int) -> list[Spooled]:
+        """Unacknowledged messages with ids above ``after``, oldest first."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, topic, payload, qos, retain FROM outbox WHERE id > ?"
-                " ORDER BY id LIMIT ?",
+                "SELECT id, topic, payload, qos, retain FROM outbox"
+                " WHERE id > ? AND acked_at IS NULL ORDER BY id LIMIT ?",
                 (after, limit),
             ).fetchall()
         return [Spooled(i, t, bytes(p), q, bool(r)) for i, t, p, q, r in rows]
@@ -97,11 +121,30 @@ class Spool:
         ids = list(ids)
         if not ids:
             return
+        now = time.time()
         with self._lock:
             self._db.execute("BEGIN")
-            cur = self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+            cur = self._db.executemany(
+                "UPDATE outbox SET acked_at = ? WHERE id = ? AND acked_at IS NULL",
+                [(now, i) for i in ids])
+            if time.monotonic() - self._last_purge >= 1.0:
+                self._db.execute("DELETE FROM outbox WHERE acked_at < ?",
+                                 (now - self.keep_acked_s,))
+                self._last_purge = time.monotonic()
             self._db.execute("COMMIT")
             self._count -= cur.rowcount
+
+    def rearm_recent(self) -> int:
+        """Mark messages acknowledged in the last ``keep_acked_s`` seconds for sending again
+        (after a reconnect: the broker may have lost them); returns how many."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            cur = self._db.execute(
+                "UPDATE outbox SET acked_at = NULL WHERE acked_at >= ?",
+                (time.time() - self.keep_acked_s,))
+            self._db.execute("COMMIT")
+            self._count += cur.rowcount
+        return cur.rowcount
 
     def close(self) -> None:
         with self._lock:

@@ -161,3 +161,42 @@ def test_spool_alarm_before_it_refuses(tmp_path: Path) -> None:
     assert spool.refused == 0
     assert spool.put_many([item] * 8) == 5
     assert spool.refused == 3
+
+
+def test_acknowledged_batches_are_kept_a_while_and_rearmed_after_reconnect(
+        tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.sqlite", keep_acked_s=30)
+    spool.put_many([("t", b"x", 1, False)] * 5)
+    ids = [row.id for row in spool.pending(after=0, limit=10)]
+    spool.ack(ids[:3])
+    assert len(spool) == 2
+    assert [r.id for r in spool.pending(after=0, limit=10)] == ids[3:]
+    assert spool.rearm_recent() == 3, "a crashed broker may have lost what it acknowledged"
+    assert [r.id for r in spool.pending(after=0, limit=10)] == ids
+    spool.close()
+    old = Spool(tmp_path / "old.sqlite", keep_acked_s=0)
+    old.put_many([("t", b"x", 1, False)])
+    old.ack([r.id for r in old.pending(after=0, limit=1)])
+    assert old.rearm_recent() == 0
+
+
+def test_a_refused_batch_is_retried_calmly_and_shown_in_the_status(
+        mosquitto: RunningBroker, site: str, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    listener = Listener(mosquitto, site)
+    spool = Spool(tmp_path / "spool.sqlite")
+    # room-2's samples with room-1's account: the broker's ACL refuses every batch
+    fwd = Forwarder(mosquitto.address("ingest-room-1"), spool, site=site, room="room-2",
+                    client_id=f"ing-{site}")
+    fwd.submit(status("online"))
+    fwd.start()
+    for i in range(5):
+        fwd.submit(make_batch(i * 25))
+    with caplog.at_level("ERROR", logger="ingest.forwarder"):
+        time.sleep(3)
+    fwd.stop(timeout=0.5)
+    listener.close()
+    assert len(spool) == 5, "refused batches stay in the spool"
+    refusals = [r for r in caplog.records if "broker refused" in r.getMessage()]
+    assert 1 <= len(refusals) <= 2, "said once, not in a tight loop"
+    assert fwd.stats.published <= 10, "retried every few seconds, not at once"
