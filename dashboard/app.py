@@ -21,13 +21,21 @@ from dash import dcc, html
 from werkzeug.exceptions import Forbidden
 
 from dashboard import accounts, actions, auth, family_links, ids, routes
+from dashboard.cache import init_cache
+from dashboard.exports import init_exports
 from dashboard.live import LiveHub
 from dmi_live.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-CALLBACK_MODULES = ("dashboard.callbacks.router", "dashboard.callbacks.remote")
+CALLBACK_MODULES = (
+    "dashboard.callbacks.router",
+    "dashboard.callbacks.remote",
+    "dashboard.callbacks.replay",
+    "dashboard.callbacks.sessions",
+    "dashboard.callbacks.progress",
+)
 IDLE_TIMEOUT_S = 30 * 60
 
 
@@ -232,4 +240,6 @@ def create_app(settings: Settings, *, hub: LiveHub, store: Any) -> dash.Dash:
     app.layout = html.Div([dcc.Location(id=ids.URL), html.Div(id=ids.PAGE)])
     _attach_callbacks(app)
     server.extensions["dmi"] = {"settings": settings, "hub": hub, "store": store}
+    init_cache(server, settings)
+    init_exports(server, settings)
     return app

@@ -15,6 +15,7 @@ The store comes from ``flask.current_app.extensions["dmi"]["store"]``.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import flask
@@ -96,21 +97,53 @@ def _device_signals(session_id: str, device: str, version: str) -> rd.DeviceSign
 
 
 def device_signals(meta: rd.SessionMeta, device: rd.DeviceInfo | None) -> rd.DeviceSignals | None:
+    """One device's signals; within a request each is fetched (unpickled) from the cache
+    once, however many parts of the page need it."""
     if device is None:
         return None
-    return _device_signals(meta.id, device.device, meta.version)
+    ensure_cache()
+    key = (meta.id, device.device, meta.version)
+    local: dict[tuple[str, str, str], rd.DeviceSignals | None] = flask.g.setdefault(
+        "dmi_replay_signals", {})
+    if key not in local:
+        local[key] = _device_signals(*key)
+    return local[key]
 
 
 def all_signals(meta: rd.SessionMeta) -> list[rd.DeviceSignals]:
-    """Board first, then the tilt IMU, then the other IMUs."""
+    """Board first, then the tilt IMU, then the other IMUs. On PostgreSQL the devices not
+    cached yet load in parallel threads (a read waits on the server, GIL free, while
+    another device's signals are derived); SQLite reads hold the GIL, so one at a time."""
+    ensure_cache()
     order = sorted(meta.devices, key=lambda d: (d.kind != "board", d != meta.tilt_imu, d.device))
+    local = flask.g.setdefault("dmi_replay_signals", {})
+    missing = [d for d in order if (meta.id, d.device, meta.version) not in local]
+    if len(missing) > 1 and _store().dialect != "sqlite":
+        app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def load(device: rd.DeviceInfo) -> rd.DeviceSignals | None:
+            with app.app_context():
+                return _device_signals(meta.id, device.device, meta.version)
+
+        with ThreadPoolExecutor(max_workers=min(4, len(missing)),
+                                thread_name_prefix="replay-load") as pool:
+            for device, signals in zip(missing, pool.map(load, missing), strict=True):
+                local[(meta.id, device.device, meta.version)] = signals
     found = (device_signals(meta, d) for d in order)
     return [s for s in found if s is not None]
 
 
+@cache.memoize(timeout=SIGNALS_TIMEOUT_S)
+def _holes(session_id: str, version: str) -> list[tuple[float, float, str]]:
+    meta = _meta(session_id)
+    if meta is None:
+        return []
+    return [(a, b, f"{s.device}: no data") for s in all_signals(meta) for a, b in s.holes]
+
+
 def holes(meta: rd.SessionMeta) -> list[tuple[float, float, str]]:
     """Missing data found in the samples of every device of the session."""
-    return [(a, b, f"{s.device}: no data") for s in all_signals(meta) for a, b in s.holes]
+    return _holes(meta.id, meta.version)
 
 
 @cache.memoize(timeout=SIGNALS_TIMEOUT_S)

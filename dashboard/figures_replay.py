@@ -196,7 +196,8 @@ def stabilogram_figure(window: dict[str, Any] | None, *, at: float | None,
         i0 = int(np.searchsorted(t, at - tail_s))
         i1 = int(np.searchsorted(t, at, side="right"))
         i2 = int(np.searchsorted(t, at + tail_s, side="right"))
-        before, after = (ml[i0:i1], ap[i0:i1]), (ml[i1 - 1 if i1 else 0:i2], ap[i1 - 1 if i1 else 0:i2])
+        joint = i1 - 1 if i1 else 0  # the future line starts where the past one ends
+        before, after = (ml[i0:i1], ap[i0:i1]), (ml[joint:i2], ap[joint:i2])
         if i1:
             now = ([ml[i1 - 1]], [ap[i1 - 1]])
     traces = [

@@ -147,7 +147,8 @@ class SessionMeta:
     def device(self, kind: str, placement: str | None = None) -> DeviceInfo | None:
         found = [d for d in self.devices if d.kind == kind]
         preferred = [d for d in found if placement is None or d.placement == placement]
-        return (preferred or found or [None])[0]
+        chosen = preferred or found
+        return chosen[0] if chosen else None
 
     @property
     def board(self) -> DeviceInfo | None:
@@ -334,7 +335,8 @@ def data_window(t0: float, t1: float, duration: float) -> tuple[float, float, in
     step = 2.0 ** math.floor(math.log2(span / 16))
     q0 = max(0.0, math.floor((t0 - span / 2) / step) * step)
     q1 = min(max(duration, q0 + step), math.ceil((t1 + span / 2) / step) * step)
-    points = int(min(4 * DEFAULT_POINTS, DEFAULT_POINTS * (q1 - q0) / span))
+    snapped = max(step, round(span / step) * step)  # nearby views: the same cache entry
+    points = int(min(4 * DEFAULT_POINTS, DEFAULT_POINTS * (q1 - q0) / snapped))
     return q0, q1, max(points, 16)
 
 
@@ -360,8 +362,8 @@ def range_from_relayout(relayout: Mapping[str, Any] | None, duration: float
         return 0.0, duration
     if "xaxis.range[0]" in relayout and "xaxis.range[1]" in relayout:
         a, b = relayout["xaxis.range[0]"], relayout["xaxis.range[1]"]
-    elif isinstance(relayout.get("xaxis.range"), list | tuple) and len(relayout["xaxis.range"]) == 2:
-        a, b = relayout["xaxis.range"]
+    elif isinstance(pair := relayout.get("xaxis.range"), list | tuple) and len(pair) == 2:
+        a, b = pair
     else:
         return None
     t0, t1 = sorted((seconds_from_axis(a), seconds_from_axis(b)))

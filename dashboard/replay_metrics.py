@@ -19,6 +19,7 @@ A measure that cannot be computed (no device, too short) is NaN, never an error.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -208,8 +209,6 @@ def session_list(store: Store, principal: Any, *, child: str | None = None,
                  since: float | None = None, until: float | None = None, limit: int = 200,
                  now: float | None = None) -> list[SessionListRow]:
     """Sessions the principal may see, newest first, with their counts."""
-    import time
-
     now = time.time() if now is None else now
     rows = [s for s in store.sessions(child=child, room=room, therapist=therapist,
                                       since=since, until=until)

@@ -5,6 +5,8 @@ Rules:
 - ``/login`` — anyone.
 - ``/wall/<room>`` — a kiosk of that room, or a signed-in user (therapist, supervisor, admin).
 - ``/remote/<room>`` — a signed-in therapist, supervisor or admin.
+- ``/sessions``, ``/replay/<session>``, ``/progress/<child>`` — staff; each layout checks
+  again that this user may see that child and room (and records the view in the audit).
 - ``/family`` — a family principal (from a family link): their one child only.
 - ``/`` — a kiosk goes to its wall; a user sees the rooms; anyone else signs in.
 
@@ -29,10 +31,14 @@ from dashboard.layouts.common import (
 from dashboard.layouts.family import create_family_layout
 from dashboard.layouts.home import create_home_layout
 from dashboard.layouts.login import create_login_layout
+from dashboard.layouts.progress import create_progress_layout
+from dashboard.layouts.replay import create_replay_layout
+from dashboard.layouts.sessions import create_sessions_layout
 from dashboard.layouts.remote import create_remote_layout
 from dashboard.layouts.wall import create_wall_layout
 
 _ROOM = r"([a-z0-9][a-z0-9_-]{0,63})"
+_ID = r"([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})"
 STAFF = frozenset({"therapist", "supervisor", "admin"})
 
 Page = Callable[[re.Match[str], dict[str, str], Principal, Any], Any]
@@ -83,8 +89,26 @@ def _family(match: re.Match[str], query: dict[str, str], who: Principal, store: 
 LINK_ENDED = ("This link has ended", "Family links work for a limited time and can be "
               "switched off by the clinic. Please ask your child's therapist for a new link.")
 
+def _sessions(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+    return create_sessions_layout(who, store, query) if is_staff(who) else \
+        create_not_allowed_layout()
+
+
+def _replay(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+    return create_replay_layout(who, store, match.group(1)) if is_staff(who) else \
+        create_not_allowed_layout()
+
+
+def _progress(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+    return create_progress_layout(who, store, match.group(1)) if is_staff(who) else \
+        create_not_allowed_layout()
+
+
 PAGES: list[tuple[re.Pattern[str], Page]] = [
     (re.compile(r"^/family/?$"), _family),
+    (re.compile(r"^/sessions/?$"), _sessions),
+    (re.compile(rf"^/replay/{_ID}/?$"), _replay),
+    (re.compile(rf"^/progress/{_ID}/?$"), _progress),
     (re.compile(rf"^/wall/{_ROOM}/?$"), _wall),
     (re.compile(rf"^/remote/{_ROOM}/?$"), _remote),
     (re.compile(r"^/?$"), _home),

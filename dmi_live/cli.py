@@ -206,6 +206,19 @@ def build_parser() -> Parser:
     users_cli.configure(users, _common)
     users.set_defaults(func=cmd_users)
 
+    from dmi_live import export_cli, import_cli
+
+    export = sub.add_parser("export", help="a session's samples, sets, reps and notes: "
+                            "csv, parquet or a pdf report")
+    export_cli.configure(export)
+    export.add_argument("-v", "--verbose", action="store_true", help="log more")
+    export.set_defaults(func=export_cli.run)
+
+    import_ = sub.add_parser("import", help="turn a recorded force-plate file into a session")
+    import_cli.configure(import_)
+    import_.add_argument("-v", "--verbose", action="store_true", help="log more")
+    import_.set_defaults(func=import_cli.run)
+
     family = sub.add_parser("family-link", help="links that show one child to their family")
     _common(family)
     from dmi_live import family_cli

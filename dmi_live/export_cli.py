@@ -10,6 +10,7 @@ Problems end in one line ``dmi-live export: error: …`` and exit status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Callable
@@ -34,10 +35,8 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
         (("--store-url",), {"metavar": "URL",
                             "help": "database URL or file (default: from the settings)"}),
     ):
-        try:
+        with contextlib.suppress(argparse.ArgumentError):  # the main CLI may have added it
             parser.add_argument(*flags, **kwargs)  # type: ignore[arg-type]
-        except argparse.ArgumentError:
-            pass  # already there (the main CLI's common options)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -10,7 +10,7 @@ A bundle holds::
     samples/DEVICE.csv|... t, t_dev, boot, seq and the device's own columns
 
 Values are written so that they read back exactly (CSV floats in shortest round-trip
-form, read with ``float_precision="round_trip"``); :func:`read_bundle` returns the same
+form; empty text and missing text are the same); :func:`read_bundle` returns the same
 tables :func:`bundle_from_store` built. Samples stream through in time chunks, so a
 45-minute session never sits in memory whole, and ``progress(done, total, what)`` is
 called as rows are written. The PDF report is :mod:`dmi_live.report_pdf`.
@@ -36,6 +36,7 @@ from store import replay as store_replay
 FORMATS = ("csv", "parquet", "pdf")
 BUNDLE_VERSION = 1
 CHUNK_S = 120.0
+END_SLACK_S = 1e-3
 Progress = Callable[[int, int, str], None]
 
 SCHEMAS: dict[str, dict[str, str]] = {
@@ -110,6 +111,7 @@ def bundle_from_store(store: Store, session_id: str, *, chunk_s: float = CHUNK_S
     """Everything recorded about a session (``store.errors.UnknownSession`` if none)."""
     session = store.session(session_id)
     end = session.end if session.end is not None else time.time()
+    end += END_SLACK_S  # a sample exactly at the end belongs to the session
     devices = store_replay.room_devices(store, session.site, session.room, session.start, end)
     names = {d.device for d in devices}
     tables = {

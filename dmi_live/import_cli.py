@@ -36,7 +36,13 @@ from dmi_live.export_cli import add_store_options, settings_from
 from ingest.devices.base import BOARD_COLUMNS, IMU_COLUMNS
 from ingest.devices.board import corners_from_cop
 from ingest.devices.common import ParseError
-from ingest.devices.replayer import BDS_HEADER, CsvFileConfig, csv_layout, parse_bds_line, parse_csv_line
+from ingest.devices.replayer import (
+    BDS_HEADER,
+    CsvFileConfig,
+    csv_layout,
+    parse_bds_line,
+    parse_csv_line,
+)
 from ingest.schema import MAX_ROWS, Event, SampleBatch, SchemaError
 from store.rows import SUPPORT_POINTS
 
@@ -128,6 +134,8 @@ def read_csv(path: Path, lines: list[bytes], args: argparse.Namespace) -> Record
     time_column = args.time_column or next((c for c in TIME_COLUMNS if c in names), None)
     if time_column is None:
         raise ImportProblem(f"{path}: no time column (t or time); name it with --time-column")
+    columns: tuple[str, ...]
+    stored: tuple[str, ...]
     if args.kind == "imu" or (args.kind is None and set(IMU_COLUMNS) <= names):
         kind, columns, stored = "imu", IMU_COLUMNS, IMU_COLUMNS
     elif set(BOARD_COLUMNS) <= names:

@@ -19,9 +19,8 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
-from dashboard import auth, ids
+from dashboard import auth, exports, ids
 from dashboard import cache as replay_cache
-from dashboard import exports
 from dashboard import replay_data as rd
 from dashboard.figures_replay import stabilogram_figure, timeline_figure
 from dashboard.layouts.replay import in_view_caption, row_classes
@@ -68,7 +67,8 @@ def update_timeline(relayout: Any, _row_clicks: Any, _reset: Any, session_id: An
     trigger = ctx.triggered_id
     if isinstance(trigger, dict):  # a set row
         row = trigger.get("index")
-        if not isinstance(row, int) or not 0 <= row < len(meta.sets) or not ctx.triggered[0]["value"]:
+        clicked = ctx.triggered[0]["value"]
+        if not isinstance(row, int) or not 0 <= row < len(meta.sets) or not clicked:
             raise PreventUpdate
         window: tuple[float, float] | None = rd.set_range(meta.sets[row], meta.duration)
     elif trigger == ids.REPLAY_RESET:

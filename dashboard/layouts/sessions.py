@@ -55,7 +55,8 @@ def sessions_table(rows: Sequence[SessionListRow]) -> html.Table | html.P:
     body = []
     for r in rows:
         when = datetime.fromtimestamp(r.start).strftime("%Y-%m-%d %H:%M")
-        reps = f"{r.reps}/{r.planned_reps}" + (f" ({r.manual_reps} by hand)" if r.manual_reps else "")
+        by_hand = f" ({r.manual_reps} by hand)" if r.manual_reps else ""
+        reps = f"{r.reps}/{r.planned_reps}{by_hand}"
         gaps = f"{r.gaps} ({r.gap_s:.0f} s)" if r.gaps else "none"
         body.append(html.Tr([
             html.Td(dcc.Link(when, href=f"/replay/{r.id}")),

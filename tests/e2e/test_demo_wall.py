@@ -11,10 +11,11 @@ from tests.e2e.conftest import DemoProcess
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
 
-def cop_points(page) -> int:  # noqa: ANN001 - playwright page
+def cop_newest(page) -> float:  # noqa: ANN001 - playwright page
+    """Host time of the newest point on the stabilogram (its colour scale ends there)."""
     return page.evaluate(
         "() => { const g = document.querySelector('#wall-cop-graph .js-plotly-plot');"
-        " return g && g.data ? g.data[0].x.length : 0; }"
+        " return g && g.data && g.data[0].x.length ? g.data[0].marker.cmax : 0; }"
     )
 
 
@@ -31,10 +32,14 @@ def test_wall_shows_moving_data_and_green_lights(demo: DemoProcess, page) -> Non
     assert any(text.startswith("board-1") for text in lights)
     assert any(text.startswith("imu-trunk") for text in lights)
     page.wait_for_function("() => window.dmiLive && window.dmiLive.draws > 0", timeout=10_000)
-    first = cop_points(page)
+    first = cop_newest(page)
     page.wait_for_timeout(1000)
-    second = cop_points(page)
-    assert second > first > 0, "the centre-of-pressure trace does not advance"
+    second = cop_newest(page)
+    assert first > 0, "no centre-of-pressure points on the wall"
+    assert second > first, "the centre-of-pressure trace does not advance"
+    points = page.evaluate("() => document.querySelector('#wall-cop-graph .js-plotly-plot')"
+                           ".data[0].x.length")
+    assert 100 < points <= 260, "the trail keeps about the last 5 s at 50 Hz"
     tilt = page.evaluate("() => document.querySelector('#wall-tilt-graph .js-plotly-plot')"
                          ".data[0].y.filter(v => v !== null).length")
     assert tilt > 0

@@ -8,7 +8,6 @@ The app is served in-process (werkzeug, threaded) on a store the test fills; a t
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +95,8 @@ def test_zoom_moves_the_set_table_and_a_row_click_zooms(served: Served, page: An
     assert highlighted_rows(page) == ["s-1-set-2"]
     points = page.evaluate("() => document.querySelector('#replay-timeline-graph"
                            " .js-plotly-plot').data.find(t => t.name.startsWith('COP ML')).x")
-    assert min(points) <= 270000 and max(points) >= 330000
+    assert min(points) <= 270000
+    assert max(points) >= 330000
     step = (points[-1] - points[0]) / len(points)
     assert step < 100, "the zoomed view should be at full resolution"
 
@@ -105,7 +105,8 @@ def test_zoom_moves_the_set_table_and_a_row_click_zooms(served: Served, page: An
     page.wait_for_function("() => document.querySelector('#replay-set-caption').innerText"
                            " === 'In view: set 3 of 3'", timeout=10_000)
     lo, hi = x_range(page)
-    assert 400_000 <= lo <= 420_000 and 570_000 <= hi <= 600_000
+    assert 400_000 <= lo <= 420_000
+    assert 570_000 <= hi <= 600_000
 
 
 def test_cursor_and_playback(served: Served, page: Any) -> None:
@@ -150,4 +151,5 @@ def test_another_childs_session_shows_nothing(served: Served, page: Any) -> None
     page.goto(f"{served.url}/sessions")
     page.wait_for_selector(".sessions-table")
     rows = page.locator(".sessions-table tbody tr")
-    assert rows.count() == 1 and rows.get_attribute("data-session") == "s-1"
+    assert rows.count() == 1
+    assert rows.get_attribute("data-session") == "s-1"

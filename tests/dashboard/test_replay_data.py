@@ -1,0 +1,255 @@
+"""Replay data and metrics on a store-backed session: what the supervisor sees is what
+was recorded."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.sway import sway_metrics
+from dashboard import replay_data as rd
+from dashboard.auth import Principal
+from dashboard.replay_metrics import (
+    exercise_trends,
+    progress_points,
+    session_list,
+    session_summary,
+    set_metrics,
+)
+from dmi_live.import_cli import configure
+from dmi_live.import_cli import run as import_run
+from store import Store, open_store
+from store.errors import UnknownSession
+from tests.dashboard.replay_session import T0, Recorded, record_session
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "bds"
+SUP = Principal(kind="user", name="sup", role="supervisor")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = open_store(tmp_path / "dmi-live.sqlite")
+    yield opened  # type: ignore[misc]
+    opened.close()
+
+
+@pytest.fixture
+def recorded(store: Store) -> Recorded:
+    return record_session(store, duration=120.0, imus=("pelvis", "trunk"))
+
+
+def signals(store: Store, meta: rd.SessionMeta) -> dict[str, rd.DeviceSignals]:
+    return {d.device: rd.load_signals(store, meta, d) for d in meta.devices}
+
+
+def test_meta_has_sets_reps_notes_gaps_in_session_time(store: Store, recorded: Recorded) -> None:
+    meta = rd.load_meta(store, "s-1")
+    assert (meta.child, meta.child_label, meta.room, meta.therapist) == ("c-17", "Mia",
+                                                                        "room-1", "ana")
+    assert meta.ended
+    assert meta.duration == pytest.approx(120.0)
+    assert [s.id for s in meta.sets] == [s.id for s in recorded.sets]
+    first = meta.sets[0]
+    assert (first.number, first.exercise_name, first.support_level) == (
+        1, "Sit-to-stand on foam", 3)
+    assert first.start == pytest.approx(recorded.sets[0].start)
+    assert first.label == "1 · Sit-to-stand on foam · foam-pad · knee"
+    assert sum(not r.revoked for r in meta.reps) == 13
+    assert sum(r.revoked for r in meta.reps) == 1
+    assert {r.source for r in meta.reps} == {"auto", "manual"}
+    assert [n.label for n in meta.notes] == ["fatigue", "Good focus after the br…"]
+    assert [(g.start, g.end) for g in meta.gaps] == [pytest.approx(recorded.gap)]
+    assert meta.board.placement == "under-feet"
+    assert meta.tilt_imu.placement == "trunk"  # trunk is the tilt IMU even when listed second
+    with pytest.raises(UnknownSession):
+        rd.load_meta(store, "nope")
+
+
+def test_signals_cop_tilt_and_holes(store: Store, recorded: Recorded) -> None:
+    meta = rd.load_meta(store, "s-1")
+    sig = signals(store, meta)
+    board = sig["room-1-board"]
+    assert board.fs == pytest.approx(100.0, rel=1e-4)
+    assert board.holes == (pytest.approx(recorded.hole, abs=0.02),)
+    part = board.window(10.0, 20.0)
+    assert np.nanmean(board.channels["load"][part]) == pytest.approx(18.0, abs=0.1)
+    assert np.nanmax(board.channels["ml"]) == pytest.approx(1.5, abs=0.3)
+    inside = board.window(recorded.hole[0] + 0.2, recorded.hole[1] - 0.2)
+    assert inside.stop - inside.start <= 1
+    trunk, pelvis = sig["room-1-imu-trunk"], sig["room-1-imu-pelvis"]
+    assert {"pitch", "roll", "acc_ap", "acc_ml", "omega"} <= set(trunk.channels)
+    assert set(pelvis.channels) == {"omega"}
+    late = trunk.window(30.0, 110.0)
+    assert np.nanmax(trunk.channels["pitch"][late]) == pytest.approx(5.0, abs=0.8)
+
+
+def test_timeline_view_is_display_resolution_and_follows_the_range(store: Store,
+                                                                   recorded: Recorded) -> None:
+    meta = rd.load_meta(store, "s-1")
+    sigs = list(signals(store, meta).values())
+    whole = rd.timeline_view(sigs, 0.0, meta.duration, points=500)
+    keys = {t.key for t in whole.traces}
+    assert {"room-1-board.ml", "room-1-board.ap", "room-1-imu-trunk.pitch",
+            "room-1-imu-trunk.roll", "room-1-imu-trunk.omega", "room-1-imu-pelvis.omega"} == keys
+    assert all(t.x.size <= 500 for t in whole.traces)
+    ml = next(t for t in whole.traces if t.key == "room-1-board.ml")
+    assert np.isnan(ml.y).any(), "the hole stays a gap after downsampling"
+    zoom = rd.timeline_view(sigs, 50.0, 52.0, points=500)
+    ml = next(t for t in zoom.traces if t.key == "room-1-board.ml")
+    assert ml.x.size == 201
+    assert ml.x[0] >= 50.0
+    assert ml.x[-1] <= 52.0
+
+
+def test_data_window_pads_and_quantises() -> None:
+    q0, q1, points = rd.data_window(100.1, 110.1, 2700.0)
+    assert q0 <= 95.1
+    assert q1 >= 115.1
+    assert q0 % 0.5 == 0
+    assert q1 % 0.5 == 0
+    assert (q0, q1) == rd.data_window(100.2, 110.2, 2700.0)[:2]  # a small pan: same entry
+    assert points == pytest.approx(rd.DEFAULT_POINTS * (q1 - q0) / 10.0, rel=0.01)
+    assert rd.data_window(-5.0, 5000.0, 2700.0)[:2] == (0.0, 2700.0)
+
+
+def test_ranges_from_plotly_relayout() -> None:
+    assert rd.range_from_relayout(None, 100.0) is None
+    assert rd.range_from_relayout({"autosize": True}, 100.0) is None
+    assert rd.range_from_relayout({"shapes[3].x0": 5}, 100.0) is None
+    assert rd.range_from_relayout({"xaxis.autorange": True}, 100.0) == (0.0, 100.0)
+    got = rd.range_from_relayout({"xaxis.range[0]": "1970-01-01 00:12:30.5",
+                                  "xaxis.range[1]": "1970-01-01 00:13"}, 2700.0)
+    assert got == (750.5, 780.0)
+    assert rd.range_from_relayout({"xaxis.range": [2000, 1000]}, 10.0) == (1.0, 2.0)
+    assert rd.seconds_from_axis("1970-01-01") == 0.0
+
+
+def test_clock_sets_in_view_and_set_range() -> None:
+    assert (rd.clock(75.4), rd.clock(3725), rd.clock(math.nan)) == ("1:15", "1:02:05", "–")
+    sets = [rd.SetInfo("a", 1, "e", "E", "floor", "knee", 3, 10, 20, None),
+            rd.SetInfo("b", 2, "e", "E", "floor", "none", 3, 30, 40, None)]
+    assert rd.sets_in_view(sets, 0, 100) == [0, 1]
+    assert rd.sets_in_view(sets, 21, 29) == []
+    assert rd.sets_in_view(sets, 35, 36) == [1]
+    assert rd.set_range(sets[0], 100) == (8.0, 22.0)
+
+
+def test_playback_chunk_and_stabilogram_frame(store: Store, recorded: Recorded) -> None:
+    meta = rd.load_meta(store, "s-1")
+    board = signals(store, meta)["room-1-board"]
+    chunk = rd.playback_chunk(board, 20.0, meta.duration)
+    assert (chunk["from"], chunk["to"], chunk["end"]) == (15.0, 80.0, meta.duration)
+    assert len(chunk["t"]) == len(chunk["ml"]) == len(chunk["ap"]) > 6000
+    assert None in chunk["ml"]  # the hole at 24–26 s
+    cx, cy, half = rd.cop_frame(board)
+    assert cx == pytest.approx(0.0, abs=0.3)
+    assert cy == pytest.approx(-2.0, abs=0.3)
+    assert 2.0 <= half <= 4.0
+    assert rd.cop_frame(None) == (0.0, 0.0, 6.0)
+
+
+def test_set_metrics_reps_sway_trunk_and_holds(store: Store, recorded: Recorded) -> None:
+    meta = rd.load_meta(store, "s-1")
+    sig = signals(store, meta)
+    metrics = set_metrics(meta, sig["room-1-board"], sig["room-1-imu-trunk"])
+    assert [(m.reps, m.manual_reps, m.planned_reps) for m in metrics] == [
+        (5, 1, 5), (2, 0, 3), (6, 0, 8)]
+    board = sig["room-1-board"]
+    for m, info in zip(metrics, meta.sets, strict=True):
+        part = board.window(info.start, info.end)
+        expected = sway_metrics(board.channels["ml"][part], board.channels["ap"][part],
+                                fs=board.fs)
+        assert m.ellipse_area_cm2 == pytest.approx(expected.ellipse_area_cm2)
+        assert m.mean_velocity_cm_s == pytest.approx(expected.mean_velocity_cm_s)
+        assert 2.0 < m.tilt_rms_deg < 5.0
+        assert 4.0 < m.tilt_max_deg < 6.5
+        assert m.isway_jerk_m2_s5 > 0
+        assert m.isway_rms_m_s2 > 0
+    # set 1 spans the 2-s hole in the board data: its longest hold stops there
+    assert metrics[0].longest_hold_s < metrics[0].duration_s - 1.5
+    assert metrics[0].loaded_s == pytest.approx(metrics[0].duration_s - 2.0, abs=0.05)
+    assert metrics[1].longest_hold_s == pytest.approx(metrics[1].duration_s, abs=0.05)
+    no_devices = set_metrics(meta, None, None)
+    assert math.isnan(no_devices[0].ellipse_area_cm2)
+    assert math.isnan(no_devices[0].tilt_rms_deg)
+    assert no_devices[0].reps == 5
+
+
+def test_session_summary(store: Store, recorded: Recorded) -> None:
+    meta = rd.load_meta(store, "s-1")
+    sig = signals(store, meta)
+    metrics = set_metrics(meta, sig["room-1-board"], sig["room-1-imu-trunk"])
+    summary = session_summary(meta, metrics, sig["room-1-board"].holes)
+    assert (summary.sets, summary.reps, summary.planned_reps, summary.manual_reps) == (3, 13, 16, 1)
+    assert summary.completion == pytest.approx(13 / 16)
+    assert (summary.most_proximal_support, summary.most_distal_support) == ("knee", "none")
+    assert (summary.gaps, summary.gap_s) == (2, pytest.approx(3.0, abs=0.05))
+    assert summary.notes == 2
+    assert summary.time_in_sets_s == pytest.approx(sum(s.end - s.start for s in recorded.sets))
+
+
+def test_session_list_filters_and_hides_what_the_principal_may_not_see(store: Store) -> None:
+    record_session(store, duration=20.0)
+    record_session(store, session="s-2", child="c-99", room="room-2", start=T0 + 86400,
+                   duration=20.0, author="ben")
+    assert [r.id for r in session_list(store, SUP)] == ["s-2", "s-1"]
+    assert [r.id for r in session_list(store, SUP, therapist="ben")] == ["s-2"]
+    assert [r.id for r in session_list(store, SUP, since=T0 + 3600)] == ["s-2"]
+    one = session_list(store, SUP, child="c-17")[0]
+    assert (one.sets, one.reps, one.planned_reps, one.gaps, one.live) == (3, 13, 16, 1, False)
+    assert one.duration_s == pytest.approx(20.0)
+    limited = Principal(kind="user", name="t", role="therapist", children=frozenset({"c-17"}))
+    assert [r.id for r in session_list(store, limited)] == ["s-1"]
+    kiosk = Principal(kind="kiosk", name="wall", role="kiosk", rooms=frozenset({"room-1"}))
+    family = Principal(kind="family", name="f", role="family", children=frozenset({"c-17"}))
+    assert session_list(store, kiosk) == []
+    assert session_list(store, family) == []
+    assert session_list(store, None) == []
+
+
+def test_progress_support_moves_distally_and_sway_falls(store: Store) -> None:
+    history = []
+    for week, (support, amplitude) in enumerate((("knee", 3.0), ("shank", 2.0), ("none", 1.0))):
+        sid = f"w{week}"
+        rec = record_session(store, session=sid, start=T0 + week * 7 * 86400, duration=40.0,
+                             hole=False, sets=[])
+        del rec
+        meta = rd.load_meta(store, sid)
+        info = rd.SetInfo(f"{sid}-x", 1, "stand-foam-pad", "Stand on foam pad", "foam-pad",
+                          support, 3, 5.0, 35.0, None)
+        meta = rd.SessionMeta(**{**meta.__dict__, "sets": (info,)})
+        board = rd.load_signals(store, meta, meta.board)
+        scaled = rd.DeviceSignals(board.device, board.kind, board.placement, board.t,
+                                  {k: v * (amplitude if k in ("ml", "ap") else 1)
+                                   for k, v in board.channels.items()}, board.fs, board.holes)
+        history.append((meta, set_metrics(meta, scaled, None)))
+    points = progress_points(history[::-1])
+    assert [p.support for p in points] == ["knee", "shank", "none"]
+    assert points[0].ellipse_area_cm2 > points[1].ellipse_area_cm2 > points[2].ellipse_area_cm2
+    (trend,) = exercise_trends(points)
+    assert (trend.sessions, trend.support_first, trend.support_last, trend.support_change) == (
+        3, "knee", "none", 3)
+    assert trend.sway_change == pytest.approx(1 / 9 - 1, rel=0.05)
+
+
+def test_imported_bds_trial_gives_the_published_sway(store: Store, tmp_path: Path) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    db = tmp_path / "dmi-live.sqlite"
+    args = parser.parse_args([str(DATA / "BDS00001.txt"), "--child", "c-1", "--store-url",
+                              str(db), "--start", "2026-01-05T09:00", "--exercise",
+                              "stand-foam-pad", "--support", "none"])
+    assert import_run(args) == 0
+    (session,) = store.sessions(child="c-1")
+    meta = rd.load_meta(store, session.id)
+    board = rd.load_signals(store, meta, meta.board)
+    (m,) = set_metrics(meta, board, None)
+    # Santos & Duarte (2016), reference.tsv: COParea, COPvelo, COPmfreq of BDS00001
+    assert m.ellipse_area_cm2 == pytest.approx(0.9446915167229832, rel=1e-6)
+    assert m.mean_velocity_cm_s == pytest.approx(0.620189911656219, rel=1e-6)
+    assert m.mean_frequency_hz == pytest.approx(0.2565758824783575, rel=1e-3)
