@@ -82,3 +82,4 @@ PROGRESS_TRENDS = "progress-trends"
 # family
 FAMILY_ROOT = "family-root"
 FAMILY_PROGRESS = "family-progress"
+FAMILY_REPS_GRAPH = "family-reps-graph"

@@ -22,20 +22,23 @@ from typing import Any
 
 from dash import dcc
 
+from dashboard import cache
 from dashboard.auth import Principal
+from dashboard.family_view import FamilyProgress, family_progress, session_days
 from dashboard.layouts.common import (
     create_message_layout,
     create_not_allowed_layout,
     create_not_found_layout,
 )
-from dashboard.layouts.family import create_family_layout
+from dashboard.layouts.family import create_family_layout, create_family_progress
 from dashboard.layouts.home import create_home_layout
 from dashboard.layouts.login import create_login_layout
 from dashboard.layouts.progress import create_progress_layout
+from dashboard.layouts.remote import create_remote_layout
 from dashboard.layouts.replay import create_replay_layout
 from dashboard.layouts.sessions import create_sessions_layout
-from dashboard.layouts.remote import create_remote_layout
 from dashboard.layouts.wall import create_wall_layout
+from dashboard.replay_metrics import progress_points
 
 _ROOM = r"([a-z0-9][a-z0-9_-]{0,63})"
 _ID = r"([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})"
@@ -83,7 +86,19 @@ def _family(match: re.Match[str], query: dict[str, str], who: Principal, store: 
     if row is None:
         return create_not_allowed_layout()
     store.audit(who.name, "view family page", child)
-    return create_family_layout(row.label, exercise_names=_exercise_names(store))
+    return create_family_layout(row.label, exercise_names=_exercise_names(store),
+                                progress=create_family_progress(_family_progress(store, child)))
+
+
+def _family_progress(store: Any, child: str, *, sessions: int = 12) -> FamilyProgress:
+    """The child's latest ended sessions as a family sees them (the caller checked access)."""
+    history = []
+    for row in store.sessions(child=child)[:sessions]:
+        meta = cache.session_meta(row.id)
+        if meta is not None and meta.ended:
+            history.append((meta, cache.session_metrics(meta)))
+    days = session_days([(meta.start, metrics) for meta, metrics in history])
+    return family_progress(days, progress_points(history))
 
 
 LINK_ENDED = ("This link has ended", "Family links work for a limited time and can be "

@@ -11,9 +11,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from dash import html
+from dash import dcc, html
 
 from dashboard import ids
+from dashboard.family_view import FamilyProgress, reps_figure
 
 
 def _live(key: str, text: str = "", **extra: str) -> html.Span:
@@ -54,3 +55,17 @@ def create_family_layout(child_name: str, *, exercise_names: Mapping[str, str],
             ]),
         ],
     )
+
+
+def create_family_progress(progress: FamilyProgress) -> list[Any]:
+    children: list[Any] = [html.H2("How it is going"), html.P(progress.headline)]
+    if progress.days:
+        children.append(dcc.Graph(id=ids.FAMILY_REPS_GRAPH, figure=reps_figure(progress.days),
+                                  config={"displayModeBar": False, "responsive": True}))
+        best = max(progress.days, key=lambda d: d.longest_hold_s)
+        if best.longest_hold_s >= 1:
+            children.append(html.P(f"Longest time standing on the board in one go: "
+                                   f"{best.longest_hold_s:.0f} s ({best.day})."))
+    children.extend(html.P(story.sentence, className="family-story")
+                    for story in progress.stories)
+    return children
