@@ -367,7 +367,7 @@ class LiveHub:
                 entry["t"] = np.round(rows[:, 0], 3).tolist()
                 for i, ch in enumerate(feed.ring.channels, start=1):
                     entry[ch] = [None if np.isnan(v) else round(float(v), 3) for v in rows[:, i]]
-            if statuses.get(name, None) is not feed.status or name not in statuses:
+            if statuses.get(name) is not feed.status or name not in statuses:
                 statuses[name] = feed.status
                 entry["status"] = _status_json(feed)
             if entry:

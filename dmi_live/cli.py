@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from dmi_live import __version__
-from dmi_live.errors import DmiError, UsageError
+from dmi_live.errors import DmiError
 from dmi_live.settings import Settings, load_settings
 
 log = logging.getLogger("dmi_live")
@@ -166,7 +166,8 @@ def build_parser() -> Parser:
 
     demo = sub.add_parser("demo", help="broker, simulated room, recorder and dashboard in one")
     _common(demo)
-    demo.add_argument("--port", type=_port, help="dashboard HTTP port (default 8050, or a free one)")
+    demo.add_argument("--port", type=_port,
+                      help="dashboard HTTP port (default 8050, or a free one)")
     demo.add_argument("--broker-port", type=_port,
                       help="MQTT port (default 1883, or a free one when it is taken)")
     demo.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")

@@ -81,7 +81,8 @@ class Settings:
                 raise ConfigError(f"rooms: {room!r} must be lowercase letters, digits, '-' or '_'")
         _check_port("http.port", self.http_port)
         if not (self.cache_url == "simple" or self.cache_url.startswith(("redis://", "rediss://"))):
-            raise ConfigError(f"cache.url must be 'simple' or a redis:// URL, got {self.cache_url!r}")
+            raise ConfigError(
+                f"cache.url must be 'simple' or a redis:// URL, got {self.cache_url!r}")
 
     @property
     def database_url(self) -> str:

@@ -21,7 +21,8 @@ def test_a_session_starts_for_the_picked_child_only_when_none_runs() -> None:
     event = actions.start_session(None, child="c-0417", author="u1", now=NOW)
     assert event.type == "session_start"
     assert event.data == {"child": "c-0417"}
-    assert event.session and event.session.startswith("ses-")
+    assert event.session
+    assert event.session.startswith("ses-")
     with pytest.raises(actions.ActionError, match="already running"):
         actions.start_session(State(session="ses-1"), child="c-0417", author="u1", now=NOW)
     with pytest.raises(actions.ActionError, match="Pick the child"):
@@ -87,7 +88,8 @@ def test_dispatch_maps_buttons_and_tags() -> None:
     events, done = actions.dispatch(ids.REMOTE_REP_PLUS, {}, state, author="u1", now=NOW)
     assert (events[0].data["delta"], done) == (1, "+1 rep")
     events, done = actions.dispatch("tag:fatigue", {}, state, author="u1", now=NOW)
-    assert (events[0].data, done) == ({"tag": "fatigue", "family_visible": False}, "Tagged: fatigue")
+    assert events[0].data == {"tag": "fatigue", "family_visible": False}
+    assert done == "Tagged: fatigue"
     events, _ = actions.dispatch(ids.REMOTE_SET_START, {
         "exercise": "e", "surface": "floor", "support": "none", "planned": 3},
         State("ses-1"), author="u1", now=NOW)

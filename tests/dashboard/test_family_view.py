@@ -20,7 +20,8 @@ def point(start: float, *, sway: float, support: str, level: int, reps: int) -> 
 def test_less_sway_and_more_distal_support_read_as_progress() -> None:
     story = exercise_story([point(0, sway=12.0, support="pelvis", level=1, reps=3),
                             point(7 * DAY, sway=6.0, support="knee", level=3, reps=5)])
-    assert story.steadiness is not None and story.steadiness > 75
+    assert story.steadiness is not None
+    assert story.steadiness > 75
     assert "steadier than at the start" in story.sentence
     assert "only at the knees (it was at the hips)" in story.sentence
     assert "5 tries last time, up from 3" in story.sentence
@@ -31,7 +32,8 @@ def test_less_sway_and_more_distal_support_read_as_progress() -> None:
 def test_more_wobble_on_a_harder_challenge_is_said_kindly() -> None:
     story = exercise_story([point(0, sway=5.0, support="knee", level=3, reps=4),
                             point(DAY, sway=12.0, support="pelvis", level=1, reps=4)])
-    assert story.steadiness is not None and story.steadiness < 45
+    assert story.steadiness is not None
+    assert story.steadiness < 45
     assert "working hard on balance" in story.sentence
     assert "a bit more help for now" in story.sentence
 

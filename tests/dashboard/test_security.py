@@ -198,7 +198,9 @@ def test_family_view_of_a_running_session_has_no_ids_or_device_data(site: Site) 
     assert view["state"]["reps"] == 3
     assert view["state"]["planned_reps"] == 5
     text = json.dumps(view)
-    assert "c-b0b" not in text and "s-b0b" not in text and "room-2" not in text
+    assert "c-b0b" not in text
+    assert "s-b0b" not in text
+    assert "room-2" not in text
     assert site.hub.family_view("c-a11")["state"]["session"] is None
 
 
@@ -240,7 +242,9 @@ def test_a_therapist_signs_in_and_a_disabled_account_is_signed_out(site: Site) -
     assert site.sign_in().headers["Location"] == "/sessions"
     assert "Zeynep" in site.page("/sessions")
     cookie = site.client.get_cookie("session")
-    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    assert cookie is not None
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"
     site.store.set_user_disabled("anna", True)
     body = site.page("/sessions")
     assert not leaks(body)

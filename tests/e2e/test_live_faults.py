@@ -46,7 +46,8 @@ class Stack:
 
     @property
     def wall_url(self) -> str:
-        return f"{self.dashboard.url}/wall/room-1?k={kiosk_token(self.settings.secret_key, 'room-1')}"
+        token = kiosk_token(self.settings.secret_key, "room-1")
+        return f"{self.dashboard.url}/wall/room-1?k={token}"
 
 
 @pytest.fixture

@@ -41,6 +41,11 @@ def start_session_and_set(remote: Any, *, planned: int = 4) -> None:
     remote.wait_for_selector("text=✓ Set started")
 
 
+def wall_count_is(wall: Any, count: int) -> None:
+    wall.wait_for_function(
+        f"() => +document.querySelector('.live-reps').textContent === {count}", timeout=10_000)
+
+
 def wall_reps(wall: Any) -> int:
     return int(wall.inner_text("#wall-rep-count .live-reps"))
 
@@ -64,12 +69,10 @@ def test_a_tap_on_plus_one_increments_the_wall_counter(screens: Any) -> None:
     wall.wait_for_function("() => document.querySelector('.live-planned').textContent === '4'")
     before = wall_reps(wall)
     remote.click("#remote-rep-plus")
-    wall.wait_for_function(f"() => +document.querySelector('.live-reps').textContent === {before + 1}",
-                           timeout=10_000)
+    wall_count_is(wall, before + 1)
     remote.click("#remote-rep-plus")
     remote.click("#remote-rep-minus")
-    wall.wait_for_function(f"() => +document.querySelector('.live-reps').textContent === {before + 1}",
-                           timeout=10_000)
+    wall_count_is(wall, before + 1)
     assert remote.inner_text(".remote-count .live-reps") == str(before + 1)
 
 
@@ -80,8 +83,7 @@ def test_the_wall_keyboard_counts_reps(screens: Any) -> None:
     before = wall_reps(wall)
     wall.focus("#wall-root")
     wall.keyboard.press(" ")
-    wall.wait_for_function(f"() => +document.querySelector('.live-reps').textContent === {before + 1}",
-                           timeout=10_000)
+    wall_count_is(wall, before + 1)
     remote.wait_for_function(
         f"() => +document.querySelector('.remote-count .live-reps').textContent === {before + 1}",
         timeout=10_000)
