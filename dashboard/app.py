@@ -35,6 +35,7 @@ CALLBACK_MODULES = (
     "dashboard.callbacks.replay",
     "dashboard.callbacks.sessions",
     "dashboard.callbacks.progress",
+    "dashboard.callbacks.admin",
 )
 IDLE_TIMEOUT_S = 30 * 60
 
@@ -74,6 +75,9 @@ def _register_auth_routes(server: flask.Flask, store: Any, throttle: accounts.Th
             flask.session.clear()
             flask.g.signed_out = "expired" if user is not None and not user.disabled else "disabled"
             return None
+        if user.role != principal.role:  # promoted or demoted since signing in
+            auth.sign_in(auth.Principal(kind="user", name=user.username, role=user.role))
+            seen = 0.0
         if now - seen > 30:  # refresh the cookie at most every 30 s
             flask.session["seen"] = now
         return None

@@ -9,12 +9,19 @@ A session's ``version`` (:attr:`dashboard.replay_data.SessionMeta.version`) is i
 time once it has ended, so its signals are cached for good; a running session's version
 changes every 30 s, so the replay of a live session lags it by at most that.
 
+What is loaded: the board and the tilt IMU at full resolution (the per-set metrics, the
+stabilogram and the tilt filter need every sample); the other IMUs as an
+:class:`~dashboard.replay_data.ImuOverview` (summed up per 0.1 s by the database), which
+views draw from. :func:`warm` loads a session's page at once, the overviews in worker
+threads while this one reads and filters.
+
 The store comes from ``flask.current_app.extensions["dmi"]["store"]``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -110,27 +117,89 @@ def device_signals(meta: rd.SessionMeta, device: rd.DeviceInfo | None) -> rd.Dev
     return local[key]
 
 
+def _in_order(meta: rd.SessionMeta) -> list[rd.DeviceInfo]:
+    """Board first, then the tilt IMU, then the other IMUs (the timeline's row order)."""
+    return sorted(meta.devices, key=lambda d: (d.kind != "board", d != meta.tilt_imu, d.device))
+
+
+def _in_app(app: Any, task: Callable[..., Any], *args: Any) -> Any:
+    """``task(*args)`` in an app context of its own (for a worker thread)."""
+    with app.app_context():
+        return task(*args)
+
+
+def _app() -> Any:
+    return flask.current_app._get_current_object()  # type: ignore[attr-defined]
+
+
 def all_signals(meta: rd.SessionMeta) -> list[rd.DeviceSignals]:
-    """Board first, then the tilt IMU, then the other IMUs. On PostgreSQL the devices not
-    cached yet load in parallel threads (a read waits on the server, GIL free, while
-    another device's signals are derived); SQLite reads hold the GIL, so one at a time."""
+    """Every device at full resolution, in timeline order (exports). On PostgreSQL the
+    devices not loaded yet load in parallel threads (a read waits on the server, GIL free,
+    while another device's signals are derived); SQLite reads hold the GIL, so one at a
+    time."""
     ensure_cache()
-    order = sorted(meta.devices, key=lambda d: (d.kind != "board", d != meta.tilt_imu, d.device))
-    local = flask.g.setdefault("dmi_replay_signals", {})
-    missing = [d for d in order if (meta.id, d.device, meta.version) not in local]
-    if len(missing) > 1 and _store().dialect != "sqlite":
-        app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
-
-        def load(device: rd.DeviceInfo) -> rd.DeviceSignals | None:
-            with app.app_context():
-                return _device_signals(meta.id, device.device, meta.version)
-
-        with ThreadPoolExecutor(max_workers=min(4, len(missing)),
-                                thread_name_prefix="replay-load") as pool:
-            for device, signals in zip(missing, pool.map(load, missing), strict=True):
-                local[(meta.id, device.device, meta.version)] = signals
+    order = _in_order(meta)
+    _load(meta, order, parallel=_store().dialect != "sqlite")
     found = (device_signals(meta, d) for d in order)
     return [s for s in found if s is not None]
+
+
+def _load(meta: rd.SessionMeta, devices: Sequence[rd.DeviceInfo], *, parallel: bool) -> None:
+    """Full-resolution signals of ``devices`` into this request (in worker threads if
+    ``parallel``, else in this one)."""
+    local = flask.g.setdefault("dmi_replay_signals", {})
+    wanted = [d for d in devices if (meta.id, d.device, meta.version) not in local]
+    if not parallel or len(wanted) < 2:
+        for device in wanted:
+            device_signals(meta, device)
+        return
+    app = _app()
+    with ThreadPoolExecutor(max_workers=min(4, len(wanted)),
+                            thread_name_prefix="replay-load") as pool:
+        keys = [(meta.id, d.device, meta.version) for d in wanted]
+        for key, signals in zip(keys, pool.map(lambda k: _in_app(app, _device_signals, *k), keys),
+                                strict=True):
+            local[key] = signals
+
+
+def warm(meta: rd.SessionMeta) -> None:
+    """Start loading everything the replay page of ``meta`` shows (or find it cached): the
+    other IMUs' overviews in a worker thread — the database aggregates them, and SQLite
+    releases the GIL while it works — while this thread reads the board and the tilt IMU
+    and runs the tilt filter (on PostgreSQL those two load in parallel too). The overviews
+    are collected when first needed (:func:`imu_overview`)."""
+    ensure_cache()
+    light = meta.display_only
+    done = flask.g.setdefault("dmi_replay_overviews", {})
+    keys = [(meta.id, d.device, meta.version) for d in light]
+    keys = [k for k in keys if k not in done]
+    if keys:
+        app, pool = _app(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-warm")
+        pending = flask.g.setdefault("dmi_replay_pending", {})
+        for key in keys:  # one thread: with this one, that keeps two cores busy
+            pending[key] = pool.submit(_in_app, app, _overview, *key)
+        pool.shutdown(wait=False)
+    _load(meta, [d for d in _in_order(meta) if d not in light],
+          parallel=_store().dialect != "sqlite")
+
+
+@cache.memoize(timeout=SIGNALS_TIMEOUT_S)
+def _overview(session_id: str, device: str, version: str) -> rd.ImuOverview | None:
+    meta = _meta(session_id)
+    info = next((d for d in meta.devices if d.device == device), None) if meta else None
+    if meta is None or info is None:
+        return None
+    return rd.imu_overview(_store(), meta, info)
+
+
+def imu_overview(meta: rd.SessionMeta, device: rd.DeviceInfo) -> rd.ImuOverview | None:
+    """A display-only IMU's overview; within a request fetched from the cache once."""
+    key = (meta.id, device.device, meta.version)
+    local = flask.g.setdefault("dmi_replay_overviews", {})
+    if key not in local:
+        pending = flask.g.get("dmi_replay_pending", {}).pop(key, None)
+        local[key] = pending.result() if pending is not None else _overview(*key)
+    return local[key]
 
 
 @cache.memoize(timeout=SIGNALS_TIMEOUT_S)
@@ -138,7 +207,14 @@ def _holes(session_id: str, version: str) -> list[tuple[float, float, str]]:
     meta = _meta(session_id)
     if meta is None:
         return []
-    return [(a, b, f"{s.device}: no data") for s in all_signals(meta) for a, b in s.holes]
+    out = []
+    for device in _in_order(meta):
+        if device in meta.display_only:
+            found: Any = imu_overview(meta, device)
+        else:
+            found = device_signals(meta, device)
+        out += [(a, b, f"{device.device}: no data") for a, b in (found.holes if found else ())]
+    return out
 
 
 def holes(meta: rd.SessionMeta) -> list[tuple[float, float, str]]:
@@ -163,7 +239,14 @@ def _view(session_id: str, version: str, q0: float, q1: float, points: int) -> r
     meta = _meta(session_id)
     if meta is None:
         return rd.TimelineView(q0, q1, ())
-    return rd.timeline_view(all_signals(meta), q0, q1, points=points)
+    order = _in_order(meta)
+    full = [device_signals(meta, d) for d in order if d not in meta.display_only]
+    traces = list(rd.timeline_view([s for s in full if s], q0, q1, points=points).traces)
+    for device in meta.display_only:  # IMUs come after boards and the tilt IMU in `order`
+        overview = imu_overview(meta, device)
+        if overview is not None:
+            traces.append(rd.omega_trace(_store(), meta, overview, q0, q1, points=points))
+    return rd.TimelineView(q0, q1, tuple(traces))
 
 
 def timeline_view(meta: rd.SessionMeta, t0: float, t1: float) -> rd.TimelineView:

@@ -17,6 +17,11 @@ Signals, per device, over the session window:
 
 Missing data (a step longer than 3 sample periods) gets one NaN sample inserted, so
 lines break there; the holes are kept as ``DeviceSignals.holes``.
+
+The other IMUs only show ``omega`` on the timeline, so they are never read whole: their
+:class:`ImuOverview` is ``omega``'s range per 0.1-s bucket, summed up by the database
+(:func:`store.replay.norm_envelope`); views draw from it, and only short zooms read
+samples (:func:`omega_trace`).
 """
 
 from __future__ import annotations
@@ -158,6 +163,13 @@ class SessionMeta:
     def tilt_imu(self) -> DeviceInfo | None:
         return self.device("imu", "trunk")
 
+    @property
+    def display_only(self) -> tuple[DeviceInfo, ...]:
+        """The IMUs other than the tilt IMU: nothing is computed from them but the
+        timeline's ``omega`` (see :class:`ImuOverview`)."""
+        tilt = self.tilt_imu
+        return tuple(d for d in self.devices if d.kind == "imu" and d != tilt)
+
     def set_by_id(self, set_id: str) -> SetInfo | None:
         return next((s for s in self.sets if s.id == set_id), None)
 
@@ -249,13 +261,14 @@ def imu_signals(device: DeviceInfo, t: np.ndarray, values: Mapping[str, np.ndarr
     if tilt and t.size:
         acc = np.column_stack([values[c] for c in ACC_COLUMNS])
         ok = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+        every = bool(ok.all())
         fs = 1.0 / float(np.median(np.diff(t))) if t.size > 1 else 100.0
-        out = trunk_orientation(acc[ok], gyr[ok], fs=fs)
+        out = trunk_orientation(acc if every else acc[ok], gyr if every else gyr[ok], fs=fs)
         for name, series in (("pitch", out.pitch_deg), ("roll", out.roll_deg),
                              ("acc_ap", out.ap_ms2), ("acc_ml", out.ml_ms2)):
-            full = np.full(t.size, np.nan)
-            full[ok] = series
-            columns[name] = full
+            columns[name] = series if every else np.full(t.size, np.nan)
+            if not every:
+                columns[name][ok] = series
     t2, ch, fs, holes = _with_holes(t, columns)
     return DeviceSignals(device.device, "imu", device.placement, t2, ch, fs, holes)
 
@@ -324,6 +337,97 @@ def timeline_view(signals: Sequence[DeviceSignals], t0: float, t1: float,
             x, y = downsample(t, sig.channels[channel][part], points)
             traces.append(Trace(f"{sig.device}.{channel}", name, row, x, y))
     return TimelineView(t0, t1, tuple(traces))
+
+
+OVERVIEW_BUCKET_S = 0.1
+"""Bucket of an :class:`ImuOverview` (10 samples at 100 Hz): fine enough for any view
+but the shortest zooms, which read their samples."""
+OVERVIEW_BUCKETS_MAX = 32768
+
+
+@dataclass(frozen=True)
+class ImuOverview:
+    """``omega`` of a display-only IMU over the session, per bucket of ``width`` seconds
+    (only buckets holding samples): first and last sample time (s since the session
+    start), sample count, smallest and largest ``omega``; and the holes in its samples."""
+
+    device: DeviceInfo
+    width: float
+    t_first: np.ndarray
+    t_last: np.ndarray
+    count: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    holes: tuple[tuple[float, float], ...]
+
+
+def imu_overview(store: Store, meta: SessionMeta, device: DeviceInfo) -> ImuOverview:
+    """The overview of ``device`` (an IMU) over the session, summed up by the database."""
+    end = meta.duration + END_SLACK_S
+    buckets = max(1, min(OVERVIEW_BUCKETS_MAX, math.ceil(end / OVERVIEW_BUCKET_S)))
+    env = store_replay.norm_envelope(store, device.device, GYR_COLUMNS, meta.start,
+                                     meta.start + end, buckets=buckets)
+    return ImuOverview(device, end / buckets, env.t_first - meta.start, env.t_last - meta.start,
+                       env.count, env.low.astype(np.float32), env.high.astype(np.float32),
+                       _envelope_holes(store, env, meta.start))
+
+
+def _envelope_holes(store: Store, env: store_replay.Envelope, start: float
+                    ) -> tuple[tuple[float, float], ...]:
+    """Steps longer than ``HOLE_FACTOR`` sample periods, as :func:`_with_holes` finds them
+    (with the median over buckets of their mean step as the period): between buckets from
+    their times, inside a bucket that falls short of its span by a sample period or more
+    from its samples, read again."""
+    many = env.count > 1
+    if not many.any():
+        return ()
+    period = float(np.median((env.t_last[many] - env.t_first[many]) / (env.count[many] - 1)))
+    first, last = env.t_first - start, env.t_last - start
+    between = np.flatnonzero(first[1:] - last[:-1] > HOLE_FACTOR * period)
+    found = [(float(last[i] + period), float(first[i + 1])) for i in between]
+    for i in np.flatnonzero(last - first > env.count * period):
+        upto = float(np.nextafter(env.t_last[i], math.inf))
+        t = store_replay.read_columns(store, env.device, (), env.t_first[i], upto).t - start
+        jumps = np.flatnonzero(np.diff(t) > HOLE_FACTOR * period)
+        found += [(float(t[j] + period), float(t[j + 1])) for j in jumps]
+    return tuple(sorted(found))
+
+
+def omega_trace(store: Store, meta: SessionMeta, overview: ImuOverview, t0: float, t1: float,
+                *, points: int = DEFAULT_POINTS) -> Trace:
+    """``omega`` of a display-only IMU over ``[t0, t1]`` in about ``points`` points.
+
+    When a point may stand for a bucket of the overview or more, from the overview alone:
+    per group of buckets a line from its smallest value (at its first sample) to its
+    largest (at its last) — at a pixel per group the picture of the samples themselves —
+    broken at each hole. Shorter views read their samples (a few thousand).
+    """
+    info = overview.device
+    key, name = f"{info.device}.omega", f"{info.placement or info.device} |ω|"
+    width = (t1 - t0) / max(1, points // 2)
+    if width < overview.width:
+        data = store_replay.read_columns(store, info.device, GYR_COLUMNS, meta.start + t0,
+                                         meta.start + t1 + END_SLACK_S)
+        sig = imu_signals(info, data.t - meta.start, data.values, tilt=False)
+        part = sig.window(t0, t1)
+        return Trace(key, name, "omega", *downsample(sig.t[part], sig.channels["omega"][part],
+                                                     points))
+    part = slice(int(np.searchsorted(overview.t_last, t0)),
+                 int(np.searchsorted(overview.t_first, t1, side="right")))
+    first, last = overview.t_first[part], overview.t_last[part]
+    if not first.size:
+        return Trace(key, name, "omega", first, overview.low[part])
+    starts = np.flatnonzero(np.diff(np.floor((first - t0) / width), prepend=-math.inf))
+    ends = np.append(starts[1:] - 1, first.size - 1)
+    x = np.column_stack([first[starts], last[ends]]).ravel()
+    y = np.column_stack([np.fmin.reduceat(overview.low[part], starts),
+                         np.fmax.reduceat(overview.high[part], starts)]).ravel()
+    keep = np.column_stack([np.ones(starts.size, dtype=bool),
+                            np.add.reduceat(overview.count[part], starts) > 1]).ravel()
+    x, y = x[keep], y[keep]
+    breaks = np.array([a for a, _ in overview.holes if x[0] < a < x[-1]])
+    at = np.searchsorted(x, breaks)
+    return Trace(key, name, "omega", np.insert(x, at, breaks), np.insert(y, at, np.nan))
 
 
 def data_window(t0: float, t1: float, duration: float) -> tuple[float, float, int]:

@@ -7,6 +7,7 @@ Rules:
 - ``/remote/<room>`` — a signed-in therapist, supervisor or admin.
 - ``/sessions``, ``/replay/<session>``, ``/progress/<child>`` — staff; each layout checks
   again that this user may see that child and room (and records the view in the audit).
+- ``/admin`` — enabled admins; ``/family-links`` — staff (links for children they may see).
 - ``/family`` — a family principal (from a family link): their one child only.
 - ``/`` — a kiosk goes to its wall; a user sees the rooms; anyone else signs in.
 
@@ -20,11 +21,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import flask
 from dash import dcc
 
 from dashboard import cache
 from dashboard.auth import Principal
 from dashboard.family_view import FamilyProgress, family_progress, session_days
+from dashboard.layouts.admin import create_admin_layout, create_family_links_layout
 from dashboard.layouts.common import (
     create_message_layout,
     create_not_allowed_layout,
@@ -119,7 +122,18 @@ def _progress(match: re.Match[str], query: dict[str, str], who: Principal, store
         create_not_allowed_layout()
 
 
+def _admin(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+    return create_admin_layout(who, store, flask.current_app.extensions["dmi"]["settings"])
+
+
+def _family_links(match: re.Match[str], query: dict[str, str], who: Principal,
+                  store: Any) -> Any:
+    return create_family_links_layout(who, store)
+
+
 PAGES: list[tuple[re.Pattern[str], Page]] = [
+    (re.compile(r"^/admin/?$"), _admin),
+    (re.compile(r"^/family-links/?$"), _family_links),
     (re.compile(r"^/family/?$"), _family),
     (re.compile(r"^/sessions/?$"), _sessions),
     (re.compile(rf"^/replay/{_ID}/?$"), _replay),

@@ -157,6 +157,12 @@ def cmd_family_link(args: argparse.Namespace) -> int:
         return family_cli.run(args, settings, store)
 
 
+def cmd_kiosk_link(args: argparse.Namespace) -> int:
+    from dmi_live import kiosk_cli
+
+    return kiosk_cli.run(args, _settings(args))
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="dmi-live", description="Live postural-stability measurement for "
                     "Dynamic Movement Intervention therapy.")
@@ -226,6 +232,13 @@ def build_parser() -> Parser:
 
     family_cli.configure(family)
     family.set_defaults(func=cmd_family_link)
+
+    kiosk = sub.add_parser("kiosk-link", help="the link that signs a wall screen in for one room")
+    _common(kiosk)
+    from dmi_live import kiosk_cli
+
+    kiosk_cli.configure(kiosk)
+    kiosk.set_defaults(func=cmd_kiosk_link)
 
     metrics = sub.add_parser("metrics", help="stability metrics of a recorded file")
     from dmi_live import metrics_cli

@@ -26,6 +26,12 @@ def create_home_layout(principal: Principal, *, rooms: Sequence[str]) -> html.Di
                 html.Button("Sign out", type="submit", className="button"),
             ]),
         ]),
+        html.Nav(className="home-links", children=[
+            dcc.Link("Sessions and replay", href="/sessions", className="button"),
+            dcc.Link("Family links", href="/family-links", className="button"),
+            *([dcc.Link("Administration", href="/admin", className="button")]
+              if principal.role == "admin" else []),
+        ]),
         html.Ul(cards, className="room-list") if cards else html.P(
             "No rooms yet: a room appears when its first device connects."),
     ])

@@ -163,7 +163,7 @@ def create_replay_layout(principal: Any, store: Any, session_id: str) -> html.Di
     if meta is None or not rd.may_view(principal, meta.child, meta.room):
         return create_not_allowed_layout()
     store.audit(principal.name, "replay", meta.child, meta.id)
-    cache.all_signals(meta)  # every device at once (in parallel on a cold cache)
+    cache.warm(meta)  # the IMU overviews load in a worker thread meanwhile
     metrics = cache.session_metrics(meta)
     holes = cache.holes(meta)
     summary = session_summary(meta, metrics, [(a, b) for a, b, _ in holes])

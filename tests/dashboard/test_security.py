@@ -264,3 +264,13 @@ def test_security_headers(site: Site) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_role_change_applies_on_the_next_request(site: Site) -> None:
+    site.sign_in()
+    assert "Administration" not in site.page("/")
+    assert "needs a link from your clinic" in site.page("/admin")
+    site.store.set_user_role("anna", "admin")
+    assert "Administration" in site.page("/")
+    site.store.set_user_role("anna", "therapist")
+    assert "needs a link from your clinic" in site.page("/admin")
