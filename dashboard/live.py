@@ -210,17 +210,19 @@ class LiveHub:
     def _device(self, room: RoomFeed, device: str, kind: str, period: float) -> DeviceFeed:
         feed = room.devices.get(device)
         if feed is None or feed.kind != kind:
-            hz = min(DISPLAY_HZ[kind], 1.0 / period)
+            # rows are kept counting back from each batch's newest sample, so small batches
+            # keep up to twice the nominal display rate: room for that
+            hz = 2 * min(DISPLAY_HZ[kind], 1.0 / period)
             feed = DeviceFeed(device, kind, Ring(CHANNELS[kind], max(16, int(self.keep_s * hz))))
             room.devices[device] = feed
         return feed
 
     @staticmethod
     def _display_rows(batch: SampleBatch) -> np.ndarray:
-        """Indices of the rows drawn: every k-th sample by sequence number."""
+        """Indices of the rows drawn: every k-th sample counted back from the batch's
+        newest, so the newest sample is always on screen (not up to k-1 periods later)."""
         step = max(1, round(DISPLAY_HZ[batch.kind] ** -1 / batch.period))
-        seqs = np.arange(batch.seq, batch.seq + len(batch.rows))
-        return np.flatnonzero(seqs % step == 0)
+        return np.arange(len(batch.rows) - 1, -1, -step)[::-1]
 
     def add_batch(self, room: str, batch: SampleBatch) -> None:
         rows = np.asarray(batch.rows, dtype=float)

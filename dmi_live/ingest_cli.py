@@ -77,15 +77,16 @@ def run(args: argparse.Namespace, settings: Settings, *,
             log.warning("%s", warning.format(args.room))
         settings = room_settings(settings, room)
         sources = room.sources()
-        room_id, spool_max = room.room, room.spool_max_messages
+        room_id, spool_max, policy = room.room, room.spool_max_messages, room.batching
     else:
         from ingest.devices.simulator import SimulatedRoom
 
         sources = SimulatedRoom(seed=args.seed, speed=args.speed).sources()
-        room_id, spool_max = args.room_id, None
+        room_id, spool_max, policy = args.room_id, None, None
     from dmi_live.services import start_ingest
 
-    handle = start_ingest(settings, room_id, sources, spool_max_messages=spool_max)
+    handle = start_ingest(settings, room_id, sources, policy=policy,
+                          spool_max_messages=spool_max)
     print(f"ingest for room {room_id} of site {settings.site}: {len(sources)} devices → "
           f"{settings.broker.host}:{settings.broker.port}", flush=True)
     try:

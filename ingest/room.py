@@ -39,6 +39,7 @@ from ingest.room_devices import (
     _device,
 )
 from ingest.room_lines import Problem, _LineIndex, _Report
+from ingest.service import BatchPolicy
 
 __all__ = ["PLACEMENTS", "ROOM_KEYS", "DeviceEntry", "Problem", "RoomConfig", "RoomError",
            "check_room", "load_room", "summary"]
@@ -86,6 +87,7 @@ class RoomConfig:
     devices: tuple[DeviceEntry, ...]
     broker: BrokerOptions = field(default_factory=BrokerOptions)
     spool_max_messages: int = DEFAULT_SPOOL
+    batching: BatchPolicy = field(default_factory=BatchPolicy)
     warnings: tuple[Problem, ...] = ()
 
     def __post_init__(self) -> None:
@@ -152,7 +154,7 @@ def _analyse(path: Path) -> tuple[RoomConfig | None, list[Problem]]:
 
 def _room(doc: dict[str, Any], report: _Report) -> RoomConfig | None:
     for key in doc:
-        if key not in ("site", "room", "broker", "spool", "devices"):
+        if key not in ("site", "room", "broker", "spool", "batching", "devices"):
             report((key,), "unknown key (expected site, room, [broker], [spool], [[devices]])")
     names = {}
     for key in ("site", "room"):
@@ -165,6 +167,7 @@ def _room(doc: dict[str, Any], report: _Report) -> RoomConfig | None:
             names[key] = value
     broker = _broker(doc.get("broker", {}), report)
     spool = _spool(doc.get("spool", {}), report)
+    batching = _batching(doc.get("batching", {}), report)
     raw = doc.get("devices")
     devices: list[DeviceEntry] = []
     if raw is None or raw == []:
@@ -175,10 +178,31 @@ def _room(doc: dict[str, Any], report: _Report) -> RoomConfig | None:
         entries = [_device(i, table, report) for i, table in enumerate(raw)]
         devices = [e for e in entries if e is not None]
         _check_unique(raw, report)
-    if report.errors or broker is None or spool is None:
+    if report.errors or broker is None or spool is None or batching is None:
         return None
     return RoomConfig(site=names["site"], room=names["room"], devices=tuple(devices),
-                      broker=broker, spool_max_messages=spool)
+                      broker=broker, spool_max_messages=spool, batching=batching)
+
+
+def _batching(section: object, report: _Report) -> BatchPolicy | None:
+    """``[batching] samples = 10, max_latency_ms = 100``: a wall screen that should update
+    25 times a second wants 5 samples / 50 ms; more rooms per broker want larger batches."""
+    if not isinstance(section, dict):
+        report(("batching",), "must be a table")
+        return None
+    for key in section:
+        if key not in ("samples", "max_latency_ms"):
+            report(("batching", key), "unknown key (expected samples, max_latency_ms)")
+    samples = section.get("samples", BatchPolicy().batch_size)
+    latency = section.get("max_latency_ms", BatchPolicy().max_latency * 1000)
+    ok = True
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 1000:
+        report(("batching", "samples"), f"expected a whole number 1–1000, got {samples!r}")
+        ok = False
+    if isinstance(latency, bool) or not isinstance(latency, int | float) or not latency >= 5:
+        report(("batching", "max_latency_ms"), f"expected milliseconds ≥ 5, got {latency!r}")
+        ok = False
+    return BatchPolicy(batch_size=samples, max_latency=latency / 1000) if ok else None
 
 
 def _broker(section: object, report: _Report) -> BrokerOptions | None:

@@ -380,3 +380,20 @@ def test_ingest_room_runs_the_room_files_devices_until_stopped(
     assert {b.device for b in listener.batches} == {"imu-pelvis"}
     assert (tmp_path / "data" / "spool" / "room-1.sqlite").exists()
     listener.close()
+
+
+def test_batching_is_read_and_checked(tmp_path: Path) -> None:
+    from ingest.room import check_room, load_room
+
+    base = ('site = "demo"\nroom = "room-1"\n[[devices]]\nid = "board-1"\nkind = "board"\n'
+            'protocol = "hx711"\nport = "loop://"\n')
+    good = tmp_path / "good.toml"
+    good.write_text(base + "[batching]\nsamples = 5\nmax_latency_ms = 50\n")
+    room = load_room(good)
+    assert (room.batching.batch_size, room.batching.max_latency) == (5, 0.05)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(base + "[batching]\nsamples = 0\nmax_latency_ms = 1\nsize = 3\n")
+    messages = {(p.line, p.where, p.message.split(" (")[0]) for p in check_room(bad)}
+    assert (9, "batching.samples", "expected a whole number 1–1000, got 0") in messages
+    assert (10, "batching.max_latency_ms", "expected milliseconds ≥ 5, got 1") in messages
+    assert (11, "batching.size", "unknown key") in messages
