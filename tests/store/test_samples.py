@@ -134,6 +134,28 @@ def test_irregular_device_time_column_becomes_t_dev(store: Store) -> None:
     assert frame["seq"].tolist() == [7, 8, 9, 10]
 
 
+def test_long_wide_and_irregular_batches_in_one_call_come_back_exactly(store: Store) -> None:
+    wide = tuple(f"c{i}" for i in range(16))
+    long = batch(7, 1000, device="wide", kind="imu", columns=wide, t_dev0=3.3)
+    times = tuple(10.0 + i * 0.0097 + (i % 3) * 0.001 for i in range(130))
+    irregular = SampleBatch("imu-head", "imu", "b1", 0, times[0], 0.01, T0 + 0.4, ("ax", "t"),
+                            tuple((float(i), t) for i, t in enumerate(times)))
+
+    result = store.insert_batches([long, irregular, batch(0)])
+
+    assert result == InsertResult(inserted=1155, duplicates=0)
+    frame = store.read_samples("wide")
+    assert frame["seq"].tolist() == list(range(7, 1007))
+    assert frame["t"].tolist() == long.host_times()
+    assert frame["t_dev"].tolist() == long.device_times()
+    for j, name in enumerate(wide):
+        assert frame[name].tolist() == [value(s, j) for s in range(7, 1007)]
+    head = store.read_samples("imu-head")
+    assert head["t_dev"].tolist() == list(times)
+    assert head["t"].tolist() == irregular.host_times()
+    assert head["ax"].tolist() == [float(i) for i in range(130)]
+
+
 def test_boots_with_different_columns_read_back_as_one_frame(store: Store) -> None:
     plain = imu_batch(0, 5, boot="b1")
     with_mag = imu_batch(0, 5, boot="b2", t_dev0=50.0, columns=(*IMU, "mx", "my", "mz"))
