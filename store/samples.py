@@ -6,20 +6,18 @@ sample is one ``samples`` row ``(stream_id, seq, t, t_dev, v0 … v15)`` keyed b
 ``t`` is host time (what replay ranges use, indexed per stream), ``t_dev`` device time.
 A batch's ``t`` column (irregular devices) becomes ``t_dev`` and is not a value column.
 
-Inserts: SQLite gets one ``executemany`` (a C loop in the driver); PostgreSQL gets a
-binary ``COPY`` into a temporary staging table and one ``INSERT … SELECT … ON CONFLICT
-DO NOTHING`` (about twice as fast as ``unnest`` of array parameters, which psycopg
-dumps in Python); on both the driver's row count is exactly the rows inserted. Device and stream ids
-are cached in memory once their transaction has committed.
+Inserts do no work per row in Python (see :mod:`store.sample_writes`). Device and
+stream ids are cached in memory once their transaction has committed.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,6 +29,7 @@ from store import tables
 from store.db import Database
 from store.errors import InvalidData, UnknownDevice
 from store.rows import InsertResult
+from store.sample_writes import Layout, group_runs, insert_postgres, insert_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +46,38 @@ class _Stream:
     cols: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
     """How one batch maps onto its stream's slots."""
 
     values: tuple[str, ...]  # the batch's value columns (without ``t``)
     t_index: int | None  # position of the ``t`` column, if any
+    reserved: tuple[str, ...]  # value columns with a reserved name
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan_columns(columns: tuple[str, ...]) -> _Plan:
+    values = tuple(c for c in columns if c != "t")
+    t_index = columns.index("t") if "t" in columns else None
+    return _Plan(values, t_index, tuple(sorted(RESERVED.intersection(values))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _layout(plan: _Plan, cols: tuple[str, ...]) -> Layout:
+    return Layout(plan.t_index, tuple(cols.index(c) for c in plan.values))
 
 
 def _plan(index: int, batch: SampleBatch) -> _Plan:
     if not isinstance(batch, SampleBatch):
         raise InvalidData(f"batches[{index}] is a {type(batch).__name__}, not a SampleBatch")
-    t_index = batch.columns.index("t") if "t" in batch.columns else None
-    values = tuple(c for c in batch.columns if c != "t")
-    clash = RESERVED.intersection(values)
-    if clash:
+    plan = _plan_columns(batch.columns)
+    if plan.reserved:
         raise InvalidData(
-            f"batches[{index}] ({batch.device}): column name(s) {sorted(clash)} are reserved"
+            f"batches[{index}] ({batch.device}): column name(s) {list(plan.reserved)} are "
+            "reserved"
         )
-    return _Plan(values, t_index)
+    if batch.last_seq >= 2**63:
+        raise InvalidData(f"batches[{index}] ({batch.device}): seq beyond 2**63 - 1")
+    return plan
 
 
 class SampleStore:
@@ -87,11 +99,14 @@ class SampleStore:
         with self._db.write() as conn:
             device_ids = self._resolve_devices(conn, batches, new_devices)
             streams = self._resolve_streams(conn, batches, plans, device_ids, new_streams)
-            rows, width = _rows(batches, plans, streams)
+            runs = group_runs(
+                (_layout(plan, stream.cols), stream.id, batch)
+                for batch, plan, stream in zip(batches, plans, streams, strict=True)
+            )
             if self._db.is_sqlite:
-                inserted = _insert_sqlite(conn, rows, width)
+                inserted = insert_sqlite(conn, runs)
             else:
-                inserted = _insert_postgres(conn, rows, width)
+                inserted = insert_postgres(conn, runs)
         with self._lock:  # only now: ids from a rolled-back transaction never get cached
             self._device_ids.update(new_devices)
             self._streams.update(new_streams)
@@ -212,70 +227,6 @@ class SampleStore:
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _rows(
-    batches: Sequence[SampleBatch], plans: Sequence[_Plan], streams: Sequence[_Stream]
-) -> tuple[list[Row], int]:
-    width = max(len(s.cols) for s in streams)
-    rows: list[Row] = []
-    for batch, plan, stream in zip(batches, plans, streams, strict=True):
-        sid, seq0 = stream.id, batch.seq
-        offset = batch.t_host - batch.t_dev  # exactly SampleBatch.host_times()
-        times = batch.device_times()
-        direct = plan.t_index is None and stream.cols[: len(plan.values)] == plan.values
-        if direct:
-            pad = (None,) * (width - len(plan.values))
-            rows.extend(
-                (sid, seq0 + i, td + offset, td, *row, *pad)
-                for i, (td, row) in enumerate(zip(times, batch.rows, strict=True))
-            )
-            continue
-        slots = [stream.cols.index(c) for c in plan.values]
-        k = plan.t_index
-        for i, (td, row) in enumerate(zip(times, batch.rows, strict=True)):
-            values = row if k is None else row[:k] + row[k + 1 :]
-            out: list[Any] = [None] * width
-            for slot, value in zip(slots, values, strict=True):
-                out[slot] = value
-            rows.append((sid, seq0 + i, td + offset, td, *out))
-    return rows, width
-
-
-def _insert_sqlite(conn: Connection, rows: list[Row], width: int) -> int:
-    names = ", ".join(("stream_id", "seq", "t", "t_dev", *_SLOTS[:width]))
-    marks = ", ".join("?" * (4 + width))
-    sql = f"INSERT INTO samples ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-    cursor = conn.connection.cursor()
-    try:
-        cursor.executemany(sql, rows)
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
-
-
-_PG_STAGE = (
-    "CREATE TEMP TABLE IF NOT EXISTS samples_in (stream_id int4, seq int8, t float8, "
-    f"t_dev float8, {', '.join(f'{v} float8' for v in _SLOTS)}) ON COMMIT DELETE ROWS"
-)
-
-
-def _insert_postgres(conn: Connection, rows: list[Row], width: int) -> int:
-    """Binary COPY into a per-connection staging table, then one INSERT … ON CONFLICT."""
-    names = ", ".join(("stream_id", "seq", "t", "t_dev", *_SLOTS[:width]))
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(_PG_STAGE)
-        with cursor.copy(f"COPY samples_in ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", "int8", *["float8"] * (2 + width)])
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO samples ({names}) SELECT {names} FROM samples_in ON CONFLICT DO NOTHING"
-        )
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
 
 
 def _select_samples(

@@ -208,3 +208,27 @@ def test_event_the_store_refuses_is_quarantined_and_does_not_block(
     [refused] = store.quarantined()
     assert refused.reason.startswith("refused by the store:")
     store.close()
+
+
+def test_batch_the_store_refuses_is_quarantined_and_the_others_stored(
+    mosquitto: RunningBroker, site: str, tmp_path: Path
+) -> None:
+    store = open_store(tmp_path / "db.sqlite")
+    recorder = Recorder(mosquitto.address("recorder"), store, client_id=f"rec-{site}", site=site)
+    recorder.start()
+    assert recorder.wait_connected(5)
+    time.sleep(0.2)
+    pub = publisher(mosquitto, f"pub-{site}")
+    topic = samples_topic(site, "room-1", "board-1")
+    # valid on the wire, but "seq" is a column name the store keeps for itself
+    reserved = SampleBatch("board-1", "board", "b1", 0, 0.0, 0.01, 1_700_000_000.0,
+                           ("seq", "fl"), ((1.0, 2.0),))
+    publish_all(pub, [(topic, reserved.encode()), (topic, make_batch(ROWS).encode())])
+    assert wait_until(lambda: recorder.stats.messages == 2)
+    recorder.stop()
+    pub.disconnect()
+    assert store.count_samples("board-1") == ROWS
+    [refused] = store.quarantined()
+    assert refused.reason.startswith("refused by the store:")
+    assert "reserved" in refused.reason
+    store.close()

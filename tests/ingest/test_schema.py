@@ -119,6 +119,14 @@ def test_non_finite_values_are_refused() -> None:
         decode_batch(raw)
 
 
+@pytest.mark.parametrize("literal", [b"Infinity", b"-Infinity", b"1e400", b"1" + b"0" * 400])
+def test_values_beyond_the_float_range_are_refused_by_name(literal: bytes) -> None:
+    raw = payload().replace(b"4.2", literal, 1)
+    with pytest.raises(SchemaError) as err:
+        decode_batch(raw)
+    assert err.value.field == "rows[0][1]"
+
+
 @pytest.mark.parametrize("raw", [b"", b"{", b"[1,2]", b"\xff\xfe", b'"text"'])
 def test_garbage_is_not_json_object(raw: bytes) -> None:
     with pytest.raises(SchemaError) as err:
