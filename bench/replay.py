@@ -5,15 +5,18 @@ and annotations, written through ``store.insert_batches`` / ``store.apply_event`
 Measures what the server does for the replay page (dashboard.cache + layouts + figures,
 serialised as Dash sends it):
 
-- cold open: empty cache — read the samples, derive COP and trunk tilt, per-set metrics,
-  the display-resolution overview, the page;
+- cold open: empty cache — read the board's and the trunk IMU's samples, derive COP and
+  trunk tilt, per-set metrics, the other IMUs' overviews (aggregated by the database, in
+  a worker thread meanwhile), the display-resolution timeline, the page;
 - warm open: the same page again (everything memoized);
-- zoom: a new zoom range (not cached before), MinMaxLTTB at display resolution.
+- zoom: a new zoom range (not cached before), MinMaxLTTB at display resolution (the
+  other IMUs from their overview, or from their samples for the shortest zooms).
 
     .venv/bin/python bench/replay.py [--db FILE|URL] [--cache redis://127.0.0.1:6379/15]
 
 The last line is ``samples=… cold_open_s=… warm_open_s=… zoom_s=…`` (zoom: the median
-of several zooms; the slowest is printed above it).
+of several zooms; the slowest is printed above it), wall-clock; the line before it gives
+the CPU time of the cold open and of a zoom, which a loaded machine does not inflate.
 """
 
 from __future__ import annotations
@@ -136,25 +139,30 @@ def main(argv: list[str] | None = None) -> int:
         with app.test_request_context():
             replay_cache.cache.clear()
 
-            def open_page() -> float:
-                started = time.perf_counter()
+            def open_page() -> tuple[float, float, float]:
+                started, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
                 to_json_plotly(create_replay_layout(supervisor, store, SESSION))
-                return time.perf_counter() - started
+                return (time.perf_counter() - started, time.process_time() - cpu,
+                        time.thread_time() - own)
 
-            cold = open_page()
-            warm = min(open_page() for _ in range(3))
+            cold, cold_cpu, cold_main = open_page()
+            warm = min(open_page()[0] for _ in range(3))
             meta = replay_cache.session_meta(SESSION)
             assert meta is not None
             rng = np.random.default_rng(1)
-            zooms = []
+            zooms, zoom_cpu = [], []
             for _ in range(args.zooms):
                 span = float(rng.choice([20.0, 120.0, 600.0]))
                 t0 = float(rng.uniform(0, meta.duration - span))
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 to_json_plotly(view_outputs(meta, t0, t0 + span, None))
                 zooms.append(time.perf_counter() - started)
+                zoom_cpu.append(time.process_time() - cpu)
         print(f"session {meta.duration / 60:.0f} min, {len(meta.devices)} devices, "
               f"{len(meta.sets)} sets; cache {args.cache}; slowest zoom {max(zooms):.3f} s")
+        print(f"CPU (all threads of this process; the database server's not counted): cold "
+              f"open {cold_cpu:.3f} s, of it the page's own thread {cold_main:.3f} s; "
+              f"zoom median {statistics.median(zoom_cpu):.3f} s")
         print(f"samples={samples} cold_open_s={cold:.3f} warm_open_s={warm:.3f} "
               f"zoom_s={statistics.median(zooms):.3f}")
     finally:

@@ -9,11 +9,11 @@ A session's ``version`` (:attr:`dashboard.replay_data.SessionMeta.version`) is i
 time once it has ended, so its signals are cached for good; a running session's version
 changes every 30 s, so the replay of a live session lags it by at most that.
 
-What is loaded: the board and the tilt IMU at full resolution (the per-set metrics, the
-stabilogram and the tilt filter need every sample); the other IMUs as an
+What is loaded for the page: the board and the tilt IMU at full resolution (the per-set
+metrics, the stabilogram and the tilt filter need every sample); the other IMUs as an
 :class:`~dashboard.replay_data.ImuOverview` (summed up per 0.1 s by the database), which
-views draw from. :func:`warm` loads a session's page at once, the overviews in worker
-threads while this one reads and filters.
+views draw from. :func:`warm` starts it all at once, the overviews in a worker thread.
+Exports still take every device at full resolution (:func:`all_signals`).
 
 The store comes from ``flask.current_app.extensions["dmi"]["store"]``.
 """
@@ -173,14 +173,15 @@ def warm(meta: rd.SessionMeta) -> None:
     done = flask.g.setdefault("dmi_replay_overviews", {})
     keys = [(meta.id, d.device, meta.version) for d in light]
     keys = [k for k in keys if k not in done]
-    if keys:
-        app, pool = _app(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-warm")
-        pending = flask.g.setdefault("dmi_replay_pending", {})
-        for key in keys:  # one thread: with this one, that keeps two cores busy
+    sqlite = _store().dialect == "sqlite"
+    if keys:  # on SQLite one thread (with this one, two cores busy); PostgreSQL works apart
+        pool = ThreadPoolExecutor(max_workers=1 if sqlite else len(keys),
+                                  thread_name_prefix="replay-warm")
+        app, pending = _app(), flask.g.setdefault("dmi_replay_pending", {})
+        for key in keys:
             pending[key] = pool.submit(_in_app, app, _overview, *key)
         pool.shutdown(wait=False)
-    _load(meta, [d for d in _in_order(meta) if d not in light],
-          parallel=_store().dialect != "sqlite")
+    _load(meta, [d for d in _in_order(meta) if d not in light], parallel=not sqlite)
 
 
 @cache.memoize(timeout=SIGNALS_TIMEOUT_S)
@@ -239,10 +240,10 @@ def _view(session_id: str, version: str, q0: float, q1: float, points: int) -> r
     meta = _meta(session_id)
     if meta is None:
         return rd.TimelineView(q0, q1, ())
-    order = _in_order(meta)
+    order = _in_order(meta)  # the display-only IMUs come last
     full = [device_signals(meta, d) for d in order if d not in meta.display_only]
     traces = list(rd.timeline_view([s for s in full if s], q0, q1, points=points).traces)
-    for device in meta.display_only:  # IMUs come after boards and the tilt IMU in `order`
+    for device in (d for d in order if d in meta.display_only):
         overview = imu_overview(meta, device)
         if overview is not None:
             traces.append(rd.omega_trace(_store(), meta, overview, q0, q1, points=points))

@@ -372,24 +372,38 @@ def imu_overview(store: Store, meta: SessionMeta, device: DeviceInfo) -> ImuOver
                        _envelope_holes(store, env, meta.start))
 
 
+RECHECK_MAX = 32
+"""Buckets short of samples re-read one by one; beyond, all times are read once."""
+
+
 def _envelope_holes(store: Store, env: store_replay.Envelope, start: float
                     ) -> tuple[tuple[float, float], ...]:
     """Steps longer than ``HOLE_FACTOR`` sample periods, as :func:`_with_holes` finds them
     (with the median over buckets of their mean step as the period): between buckets from
-    their times, inside a bucket that falls short of its span by a sample period or more
-    from its samples, read again."""
+    their times; inside a bucket that falls short of its span by a sample period or more,
+    from its times, read again."""
     many = env.count > 1
     if not many.any():
         return ()
-    period = float(np.median((env.t_last[many] - env.t_first[many]) / (env.count[many] - 1)))
+    steps = (env.t_last[many] - env.t_first[many]) / (env.count[many] - 1)
+    period = float(np.median(steps)) or 0.01
     first, last = env.t_first - start, env.t_last - start
+
+    def holes(t: np.ndarray) -> list[tuple[float, float]]:
+        jumps = np.flatnonzero(np.diff(t) > HOLE_FACTOR * period)
+        return [(float(t[j] + period), float(t[j + 1])) for j in jumps]
+
+    def times(t0: float, t1: float) -> np.ndarray:  # host times in [t0, t1]
+        upto = float(np.nextafter(t1, math.inf))
+        return store_replay.read_columns(store, env.device, (), t0, upto).t - start
+
+    short = np.flatnonzero(last - first > env.count * period)
+    if short.size > RECHECK_MAX:  # irregular times: read them all
+        return tuple(holes(times(env.t_first[0], env.t_last[-1])))
     between = np.flatnonzero(first[1:] - last[:-1] > HOLE_FACTOR * period)
     found = [(float(last[i] + period), float(first[i + 1])) for i in between]
-    for i in np.flatnonzero(last - first > env.count * period):
-        upto = float(np.nextafter(env.t_last[i], math.inf))
-        t = store_replay.read_columns(store, env.device, (), env.t_first[i], upto).t - start
-        jumps = np.flatnonzero(np.diff(t) > HOLE_FACTOR * period)
-        found += [(float(t[j] + period), float(t[j + 1])) for j in jumps]
+    for i in short:
+        found += holes(times(env.t_first[i], env.t_last[i]))
     return tuple(sorted(found))
 
 

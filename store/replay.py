@@ -1,10 +1,15 @@
 """Reads for replay, the sessions list and exports.
 
-- :func:`read_columns` — a columnar read of chosen device columns over a time range: one
-  index range scan per stream (boot), only the value slots asked for, straight into
-  float64 arrays (no DataFrame). On PostgreSQL the rows come packed as float8 bytes, so
-  nothing is done per row in Python; SQLite has no such packing, and its driver's
-  tuples (≈0.2 µs a value) bound a cold replay read.
+- :func:`read_columns` — a columnar read of chosen device columns over a time range,
+  only the value slots asked for, straight into float64 arrays (no DataFrame). On
+  PostgreSQL the rows come packed as float8 bytes, so nothing is done per row in Python.
+  SQLite has no such function, so two C functions registered for the query pack the
+  rows (its driver would otherwise make a Python float per value, ≈0.1 µs each); the
+  rows are scanned in key order (one index probe for the ``seq`` range, no lookup per
+  row).
+- :func:`norm_envelope` — per time bucket, the smallest and largest Euclidean norm of
+  some columns, first/last time and count, aggregated by the database (no row reaches
+  Python, and SQLite runs without the GIL): a display-resolution overview.
 - :func:`iter_samples` — :meth:`Store.read_samples` in time chunks, for long exports.
 - :func:`room_devices` — the devices of a room that recorded something in a time range.
 - :func:`session_counts` — per session: sets, planned and done reps, recorded data gaps,
@@ -16,6 +21,7 @@ Every function takes an open :class:`store.Store`; none writes.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +40,8 @@ S, ST, R = tables.sessions, tables.sets, tables.reps
 
 @dataclass(frozen=True)
 class Columns:
-    """Samples of one device, sorted by host time ``t``; NaN where a boot lacks a column."""
+    """Samples of one device, sorted by host time ``t``; NaN where a boot lacks a column
+    (the value arrays may be strided views of one array)."""
 
     device: str
     t: np.ndarray
@@ -103,28 +110,72 @@ def read_columns(
     if len(parts_t) > 1:  # several boots: merge them in time
         order = np.argsort(t, kind="stable")
         t, v = t[order], v[order]
-    return Columns(device, t, {c: np.ascontiguousarray(v[:, i]) for i, c in enumerate(columns)})
+    return Columns(device, t, {c: v[:, i] for i, c in enumerate(columns)})  # views
+
+
+_SQLITE_NULL = "-9e999"
+"""Stands for NULL in SQLite reads (−inf; stored values are finite), so that every value
+packs as a float; turned into NaN after."""
+
+
+def _sqlite_span(cursor: Any, stream_id: int, t0: float | None, t1: float | None
+                 ) -> tuple[str, list[float | int]] | None:
+    """The WHERE clause scanning the rows of a stream with ``t`` in ``[t0, t1)`` in primary
+    key order (no lookup per row): the whole stream when it lies in the range (its first
+    and last time are two index probes), else the ``seq`` range from a covering scan of the
+    (stream_id, t) index, ``+t`` keeping the time filter off it. None when no rows."""
+    first = cursor.execute("SELECT min(t) FROM samples WHERE stream_id = ?", [stream_id])
+    (first,) = first.fetchone()
+    (last,) = cursor.execute("SELECT max(t) FROM samples WHERE stream_id = ?",
+                             [stream_id]).fetchone()
+    if first is None or (t0 is not None and last < t0) or (t1 is not None and first >= t1):
+        return None
+    if (t0 is None or first >= t0) and (t1 is None or last < t1):  # all of it
+        return "stream_id = ?", [stream_id]
+    times: list[str] = []
+    params: list[float | int] = []
+    if t0 is not None:
+        times.append("t >= ?")
+        params.append(float(t0))
+    if t1 is not None:
+        times.append("t < ?")
+        params.append(float(t1))
+    where = " AND ".join(["stream_id = ?", *times])
+    lo, hi = cursor.execute(f"SELECT min(seq), max(seq) FROM samples WHERE {where}",
+                            [stream_id, *params]).fetchone()
+    if lo is None:
+        return None
+    plus = "".join(f" AND +{term}" for term in times)
+    return f"stream_id = ? AND seq BETWEEN ? AND ?{plus}", [stream_id, lo, hi, *params]
 
 
 def _select_sqlite(conn: Any, stream_id: int, slots: Sequence[str | None],
                    t0: float | None, t1: float | None) -> np.ndarray:
-    where: list[str] = ["stream_id = ?"]
-    params: list[int | float] = [stream_id]
-    if t0 is not None:
-        where.append("t >= ?")
-        params.append(float(t0))
-    if t1 is not None:
-        where.append("t < ?")
-        params.append(float(t1))
-    names = ", ".join(["t", *(slot or "NULL" for slot in slots)])
-    cursor = conn.connection.cursor()
+    """The rows packed into float64 bytes inside the query, by two C functions registered
+    for it (``struct.pack`` of a row, ``bytearray.extend``): SQLite calls them once per
+    row, so the driver never makes a Python float per value, nor a tuple per row."""
+    width = 1 + len(slots)
+    raw = conn.connection.driver_connection
+    packed = bytearray()
+    raw.create_function("dmi_pack", width, struct.Struct(f"{width}d").pack)
+    raw.create_function("dmi_keep", 1, packed.extend)
+    cursor = raw.cursor()
     try:
-        cursor.execute(f"SELECT {names} FROM samples WHERE {' AND '.join(where)} ORDER BY t",
-                       params)
-        rows = cursor.fetchall()
+        span = _sqlite_span(cursor, stream_id, t0, t1)
+        if span is not None:
+            names = ", ".join(["t", *(f"ifnull({slot}, {_SQLITE_NULL})" if slot else
+                                      _SQLITE_NULL for slot in slots)])
+            cursor.execute(f"SELECT count(dmi_keep(dmi_pack({names}))) FROM samples "
+                           f"WHERE {span[0]}", span[1])
     finally:
         cursor.close()
-    return np.array(rows, dtype=np.float64).reshape(len(rows), 1 + len(slots))
+        raw.create_function("dmi_keep", 1, None)
+        raw.create_function("dmi_pack", width, None)
+    data = np.frombuffer(packed, dtype=np.float64).reshape(-1, width)
+    data[data == -np.inf] = np.nan
+    if data.shape[0] > 1 and not (np.diff(data[:, 0]) >= 0).all():
+        data = data[np.argsort(data[:, 0], kind="stable")]  # as ORDER BY t (ties by seq)
+    return data
 
 
 _PG_GROUP = 20_000
@@ -156,6 +207,73 @@ def _bytes_postgres(conn: Any, stream_id: int, slots: Sequence[str | None],
         cursor.close()
     width = 1 + len(slots)
     return np.frombuffer(raw, dtype=">f8").astype(np.float64).reshape(-1, width)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Per time bucket of one device (only buckets holding samples, in time order): the
+    bucket index, first and last host time, sample count, and the smallest and largest
+    value (NaN where no sample of the bucket has every column)."""
+
+    device: str
+    bucket: np.ndarray
+    t_first: np.ndarray
+    t_last: np.ndarray
+    count: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.bucket.size)
+
+
+def norm_envelope(store: Store, device: str, columns: Sequence[str], t0: float, t1: float,
+                  *, buckets: int) -> Envelope:
+    """Samples of ``device`` with ``t`` in ``[t0, t1)`` in ``buckets`` equal time buckets:
+    per bucket the range of ``sqrt(sum(c**2 for c in columns))`` (e.g. the angular speed
+    from ``gx, gy, gz``), aggregated by the database (boots merged there too).
+
+    Raises :class:`store.errors.UnknownDevice`.
+    """
+    if not buckets >= 1 or not t1 > t0:
+        raise ValueError(f"norm_envelope needs buckets >= 1 and t1 > t0, got {buckets}, "
+                         f"[{t0}, {t1})")
+    db = store._db
+    mark = "?" if db.is_sqlite else "%s"
+    # the last sample may round into bucket `buckets`: clamp it
+    bucket = (f"min(CAST((t - {mark}) / {mark} AS INTEGER), {mark})" if db.is_sqlite else
+              f"least(floor((t - {mark}) / {mark})::bigint, {mark})")
+    parts: list[str] = []
+    params: list[Any] = []
+    with db.read() as conn:
+        cursor = conn.connection.cursor()
+        try:
+            for stream_id, cols in _streams(conn, device):
+                slots = [f"v{cols.index(c)}" if c in cols else None for c in columns]
+                square = (" + ".join(f"{s} * {s}" for s in slots) if all(slots)
+                          else "CAST(NULL AS DOUBLE PRECISION)")
+                if db.is_sqlite:
+                    span = _sqlite_span(cursor, stream_id, t0, t1)
+                    if span is None:
+                        continue
+                    where, bound = span
+                else:
+                    where, bound = "stream_id = %s AND t >= %s AND t < %s", [stream_id, t0, t1]
+                parts.append(f"SELECT {bucket} AS b, min(t) AS a, max(t) AS z, count(*) AS n, "
+                             f"min({square}) AS lo, max({square}) AS hi FROM samples "
+                             f"WHERE {where} GROUP BY b")
+                params += [t0, (t1 - t0) / buckets, buckets - 1, *bound]
+            rows: Sequence[Any] = []
+            if parts:
+                cursor.execute(f"SELECT b, min(a), max(z), sum(n), min(lo), max(hi) FROM "
+                               f"({' UNION ALL '.join(parts)}) AS per_boot GROUP BY b ORDER BY b",
+                               params)
+                rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    table = np.array(rows, dtype=np.float64).reshape(-1, 6)
+    return Envelope(device, table[:, 0].astype(np.int64), table[:, 1], table[:, 2],
+                    table[:, 3].astype(np.int64), np.sqrt(table[:, 4]), np.sqrt(table[:, 5]))
 
 
 def count_between(store: Store, device: str, t0: float | None, t1: float | None) -> int:

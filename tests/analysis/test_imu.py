@@ -10,7 +10,13 @@ import pytest
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from analysis.errors import InvalidSignalError, SignalTooShortError
-from analysis.imu import STANDARD_GRAVITY, TrunkTilt, isway_metrics, trunk_orientation
+from analysis.imu import (
+    STANDARD_GRAVITY,
+    TrunkTilt,
+    earth_acceleration,
+    isway_metrics,
+    trunk_orientation,
+)
 
 FS = 100.0
 
@@ -98,6 +104,30 @@ def test_angles_agree_with_fusions_own_euler_output(imu_slice: np.ndarray) -> No
         euler[i] = imufusion.quaternion_to_euler(ahrs.get_quaternion())
     np.testing.assert_allclose(ours.roll_deg, euler[:, 0], atol=1e-3)
     np.testing.assert_allclose(ours.pitch_deg, euler[:, 1], atol=1e-3)
+
+
+def test_acceleration_is_fusions_earth_acceleration_in_the_heading_frame(
+    imu_slice: np.ndarray,
+) -> None:
+    gyr, acc = imu_slice[:, 1:4], imu_slice[:, 4:7]
+    ahrs = imufusion.Ahrs()
+    ahrs.set_settings(imufusion.AhrsSettings(
+        sample_rate=FS, convention=imufusion.CONVENTION_NWU, gain=0.5, gyroscope_range=2000,
+        acceleration_rejection=10, rejection_timeout=5))
+    quats, earth = np.empty((len(acc), 4)), np.empty((len(acc), 3))
+    for i in range(len(acc)):
+        ahrs.update_no_magnetometer(gyr[i], acc[i])
+        quats[i], earth[i] = ahrs.get_quaternion(), ahrs.get_earth_acceleration()
+    # Fusion works in single precision: the same up to its rounding
+    np.testing.assert_allclose(earth_acceleration(quats, acc), earth, atol=2e-6)
+    ours = trunk_orientation(acc, gyr, fs=FS)
+    yaw = np.radians(ours.yaw_deg)
+    north, west = earth[:, 0] * STANDARD_GRAVITY, earth[:, 1] * STANDARD_GRAVITY
+    np.testing.assert_allclose(ours.ap_ms2, np.cos(yaw) * north + np.sin(yaw) * west,
+                               atol=2e-5)
+    np.testing.assert_allclose(ours.ml_ms2, np.sin(yaw) * north - np.cos(yaw) * west,
+                               atol=2e-5)
+    np.testing.assert_allclose(ours.vertical_ms2, earth[:, 2] * STANDARD_GRAVITY, atol=2e-5)
 
 
 def test_recorded_imu_is_physically_plausible(imu_slice: np.ndarray) -> None:

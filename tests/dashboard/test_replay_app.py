@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from dashboard import cache as replay_cache
@@ -20,6 +21,7 @@ from store import Store, open_store
 from store import replay as store_replay
 from tests.conftest import need
 from tests.dashboard.replay_session import add_test_login, record_session, wire_replay
+from tests.dashboard.test_replay_data import add_imu
 
 
 class App:
@@ -244,6 +246,41 @@ def test_loaders_are_memoized_on_ids_and_quantised_ranges(app: App, monkeypatch:
         assert len(reads) == len(meta.devices), "signals are read once per device"
         assert replay_cache.session_meta("nope") is None
         assert replay_cache.session_meta(None) is None
+
+
+def test_page_open_takes_the_other_imus_from_an_overview(app: App, monkeypatch: Any) -> None:
+    add_imu(app.store, "room-1-imu-pelvis", "pelvis", 60.0, [(2000, 2300)])
+    reads: list[tuple[str, tuple[str, ...]]] = []
+    overviews: list[str] = []
+    read_columns, norm_envelope = store_replay.read_columns, store_replay.norm_envelope
+
+    def counting_reads(store: Any, device: str, columns: Any, *args: Any) -> Any:
+        reads.append((device, tuple(columns)))
+        return read_columns(store, device, columns, *args)
+
+    def counting_envelopes(store: Any, device: str, *args: Any, **kw: Any) -> Any:
+        overviews.append(device)
+        return norm_envelope(store, device, *args, **kw)
+
+    monkeypatch.setattr(store_replay, "read_columns", counting_reads)
+    monkeypatch.setattr(store_replay, "norm_envelope", counting_envelopes)
+    with app.app.server.test_request_context():
+        meta = replay_cache.session_meta("s-1")
+        assert [d.device for d in meta.display_only] == ["room-1-imu-pelvis"]
+        replay_cache.warm(meta)
+        assert overviews == ["room-1-imu-pelvis"]
+        assert sorted(d for d, _ in reads) == ["room-1-board", "room-1-imu-trunk"]
+        spans = [(a, b) for a, b, label in replay_cache.holes(meta)
+                 if label == "room-1-imu-pelvis: no data"]
+        assert spans == [(pytest.approx(20.0, abs=1e-6), pytest.approx(23.0, abs=1e-6))]
+        view = replay_cache.timeline_view(meta, 0.0, meta.duration)
+        assert view.traces[-1].key == "room-1-imu-pelvis.omega"
+        assert np.isnan(view.traces[-1].y).any(), "the hole breaks the line"
+    with app.app.server.test_request_context():
+        replay_cache.warm(meta)  # cached: nothing read again
+        assert overviews == ["room-1-imu-pelvis"]
+        assert sorted(d for d, _ in reads if d != "room-1-imu-pelvis") == [
+            "room-1-board", "room-1-imu-trunk"]
 
 
 @pytest.mark.redis

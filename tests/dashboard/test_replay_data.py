@@ -21,9 +21,10 @@ from dashboard.replay_metrics import (
 )
 from dmi_live.import_cli import configure
 from dmi_live.import_cli import run as import_run
+from ingest.schema import SampleBatch
 from store import Store, open_store
 from store.errors import UnknownSession
-from tests.dashboard.replay_session import T0, Recorded, record_session
+from tests.dashboard.replay_session import FS, T0, Recorded, imu_values, record_session
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bds"
 SUP = Principal(kind="user", name="sup", role="supervisor")
@@ -102,6 +103,64 @@ def test_timeline_view_is_display_resolution_and_follows_the_range(store: Store,
     assert ml.x.size == 201
     assert ml.x[0] >= 50.0
     assert ml.x[-1] <= 52.0
+
+
+def add_imu(store: Store, device: str, placement: str, duration: float,
+            missing: list[tuple[int, int]]) -> None:
+    """An IMU in room-1 recording at 100 Hz over ``duration`` s except the samples
+    ``[a, b)`` of each ``missing`` pair (holes)."""
+    store.upsert_device("demo", "room-1", device, "imu", placement)
+    seq = np.arange(int(duration * FS) + 1)
+    keep = np.ones(seq.size, dtype=bool)
+    for a, b in missing:
+        keep[a:b] = False
+    seq, values = seq[keep], imu_values(seq / FS, seed=7)[keep]
+    runs = np.split(np.arange(seq.size), np.flatnonzero(np.diff(seq) != 1) + 1)
+    store.insert_batches([
+        SampleBatch(device, "imu", f"{device}-b", int(seq[i[0]]), seq[i[0]] / FS, 1 / FS,
+                    T0 + seq[i[0]] / FS, ("ax", "ay", "az", "gx", "gy", "gz"),
+                    tuple(map(tuple, values[i].tolist())))
+        for run in runs for i in np.array_split(run, -(-run.size // 1000))])
+
+
+def test_other_imus_come_from_an_overview_with_their_holes(
+    store: Store, recorded: Recorded, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a 2-s hole and short ones (5 samples) all over, some inside an overview bucket
+    short = [(k, k + 5) for k in range(1503, 11600, 1000)]
+    add_imu(store, "room-1-imu-head", "head", recorded.end - recorded.start,
+            [(3000, 3200), *short])
+    meta = rd.load_meta(store, "s-1")
+    head = next(d for d in meta.devices if d.device == "room-1-imu-head")
+    assert {d.placement for d in meta.display_only} == {"head", "pelvis"}
+    full = rd.load_signals(store, meta, head)
+    overview = rd.imu_overview(store, meta, head)
+    assert len(full.holes) == len(overview.holes) == 1 + len(short)
+    np.testing.assert_allclose(overview.holes, full.holes, atol=1e-6)
+    omega = full.channels["omega"]
+    assert overview.count.sum() == np.isfinite(omega).sum()
+
+    whole = rd.omega_trace(store, meta, overview, 0.0, meta.duration, points=600)
+    reference = rd.timeline_view([full], 0.0, meta.duration, points=600).traces[0]
+    assert (whole.key, whole.name, whole.row) == (reference.key, reference.name, reference.row)
+    assert whole.x.size <= 600 + len(full.holes)
+    assert np.all(np.diff(whole.x) >= 0)
+    assert (np.nanmin(whole.y), np.nanmax(whole.y)) == (np.nanmin(omega), np.nanmax(omega))
+    assert np.isnan(whole.y).sum() == len(full.holes), "every hole breaks the line"
+
+    mid = rd.omega_trace(store, meta, overview, 30.0, 90.0, points=200)
+    inside, around = full.window(30.0, 90.0), full.window(29.9, 90.1)
+    assert np.nanmax(omega[inside]) <= np.nanmax(mid.y) <= np.nanmax(omega[around])
+    assert mid.x[0] >= 29.9
+    assert mid.x[-1] <= 90.1
+
+    zoom = rd.omega_trace(store, meta, overview, 50.0, 52.0, points=600)  # reads samples
+    part = full.window(50.0, 52.0)
+    np.testing.assert_array_equal(zoom.x, full.t[part])
+    np.testing.assert_array_equal(zoom.y, omega[part])
+
+    monkeypatch.setattr(rd, "RECHECK_MAX", 0)  # as for irregular times: all read once
+    np.testing.assert_allclose(rd.imu_overview(store, meta, head).holes, full.holes, atol=1e-6)
 
 
 def test_data_window_pads_and_quantises() -> None:

@@ -13,6 +13,7 @@ from store.replay import (
     count_between,
     facets,
     iter_samples,
+    norm_envelope,
     read_columns,
     room_devices,
     session_counts,
@@ -20,7 +21,8 @@ from store.replay import (
 )
 from tests.dashboard.replay_session import T0, record_session
 from tests.store.conftest import postgres_server, store, store_url  # noqa: F401
-from tests.store.factories import batch
+from tests.store.factories import T0 as F0
+from tests.store.factories import batch, imu_batch
 
 
 def test_read_columns_matches_read_samples(store: Store) -> None:  # noqa: F811
@@ -46,6 +48,77 @@ def test_read_columns_merges_boots_and_fills_missing_columns(store: Store) -> No
     assert len(read_columns(store, "board-1", ("fl",), T0 + 100, T0 + 200)) == 0
     with pytest.raises(UnknownDevice):
         read_columns(store, "nope", ("fl",))
+
+
+def test_read_columns_sorts_times_that_step_back(store: Store) -> None:  # noqa: F811
+    # the second batch of the boot arrived with less latency: its host times start
+    # before the first batch's end, as a clock correction does
+    store.insert_batches([batch(0, 25, latency=0.5), batch(25, 25, latency=0.0)])
+    full = store.read_samples("board-1")
+    cols = read_columns(store, "board-1", ("fl", "bl"))
+    np.testing.assert_array_equal(cols.t, full["t"].to_numpy())
+    np.testing.assert_array_equal(cols.values["bl"], full["bl"].to_numpy())
+    part = read_columns(store, "board-1", ("fr",), float(full["t"][10]), float(full["t"][40]))
+    np.testing.assert_array_equal(part.values["fr"], full["fr"].to_numpy()[10:40])
+
+
+def _expected_envelope(t: np.ndarray, norm: np.ndarray, t0: float, t1: float,
+                       buckets: int) -> dict[int, tuple[float, float, int, float, float]]:
+    width = (t1 - t0) / buckets
+    index = np.minimum(np.floor((t - t0) / width), buckets - 1).astype(int)
+    return {int(b): (float(t[index == b].min()), float(t[index == b].max()),
+                     int((index == b).sum()), float(np.nanmin(norm[index == b])),
+                     float(np.nanmax(norm[index == b])))
+            for b in np.unique(index) if np.isfinite(norm[index == b]).any()}
+
+
+def test_norm_envelope_is_the_range_of_the_norm_per_bucket(store: Store) -> None:  # noqa: F811
+    rec = record_session(store, duration=30.0, imus=("pelvis",))
+    imu = next(d for d, k in rec.devices.items() if k == "imu")
+    t0, t1 = T0 + 2.0, T0 + 27.0
+    env = norm_envelope(store, imu, ("gx", "gy", "gz"), t0, t1, buckets=40)
+    cols = read_columns(store, imu, ("gx", "gy", "gz"), t0, t1)
+    norm = np.sqrt(cols.values["gx"] ** 2 + cols.values["gy"] ** 2 + cols.values["gz"] ** 2)
+    expected = _expected_envelope(cols.t, norm, t0, t1, 40)
+    assert env.device == imu
+    assert env.bucket.tolist() == sorted(expected) == list(range(40))
+    got = list(zip(env.t_first, env.t_last, env.count, env.low, env.high, strict=True))
+    assert got == [expected[b] for b in sorted(expected)]  # exactly: same arithmetic
+    assert env.count.sum() == len(cols) == 2500
+    assert len(norm_envelope(store, imu, ("gx",), T0 + 100, T0 + 200, buckets=4)) == 0
+
+
+def test_norm_envelope_merges_boots_and_skips_a_missing_column(store: Store) -> None:  # noqa: F811
+    # boot a (0.05–0.54 s) has no gz; boot b (0.35–0.84 s) has it
+    store.insert_batches([
+        imu_batch(0, 50, boot="a", columns=("gx", "gy")),
+        imu_batch(0, 50, boot="b", t_dev0=0.3, columns=("gx", "gy", "gz")),
+    ])
+    env = norm_envelope(store, "imu-trunk", ("gx", "gz"), F0, F0 + 1.0, buckets=10)
+    whole = read_columns(store, "imu-trunk", ("gx", "gz"))
+    norm = np.sqrt(whole.values["gx"] ** 2 + whole.values["gz"] ** 2)  # NaN for boot a
+    expected = _expected_envelope(whole.t, norm, F0, F0 + 1.0, 10)
+    assert env.bucket.tolist() == list(range(9))
+    assert env.count.sum() == len(whole) == 100
+    for b, first, last, count, low, high in zip(env.bucket, env.t_first, env.t_last,
+                                                env.count, env.low, env.high, strict=True):
+        inside = np.floor((whole.t - F0) / 0.1) == b
+        assert (first, last, count) == (whole.t[inside].min(), whole.t[inside].max(),
+                                        inside.sum())
+        if b >= 3:  # boot b has samples here: its range (boot a's are ignored)
+            assert (low, high) == expected[int(b)][3:]
+        else:
+            assert np.isnan([low, high]).all()
+    assert sorted(expected) == list(range(3, 9))
+
+
+def test_norm_envelope_rejects_bad_requests(store: Store) -> None:  # noqa: F811
+    with pytest.raises(UnknownDevice):
+        norm_envelope(store, "nope", ("gx",), T0, T0 + 1, buckets=2)
+    with pytest.raises(ValueError, match="buckets >= 1"):
+        norm_envelope(store, "nope", ("gx",), T0, T0 + 1, buckets=0)
+    with pytest.raises(ValueError, match="t1 > t0"):
+        norm_envelope(store, "nope", ("gx",), T0, T0, buckets=2)
 
 
 def test_room_devices_are_those_with_data_in_the_window(store: Store) -> None:  # noqa: F811
