@@ -22,7 +22,6 @@ seconds. The host time of row ``i`` is ``t_host + (device time of i - t_dev)``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import uuid
@@ -30,9 +29,23 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Literal, cast
 
-import orjson
+from ingest.wire import MAX_TEXT, SCHEMA_VERSION, SchemaError
+from ingest.wire import check_ident as _check_ident
+from ingest.wire import check_int as _check_int
+from ingest.wire import check_number as _check_number
+from ingest.wire import check_segment as _check_segment
+from ingest.wire import check_text as _check_text
+from ingest.wire import dumps as _dumps
+from ingest.wire import load as _load
+from ingest.wire import require as _require
 
-SCHEMA_VERSION = 1
+__all__ = [  # MAX_TEXT, SCHEMA_VERSION and SchemaError are re-exported for every caller
+    "KINDS", "MAX_TEXT", "SCHEMA_VERSION", "DeviceStatus", "Event", "SampleBatch",
+    "SchemaError", "Topic", "decode_batch", "decode_event", "decode_status",
+    "derived_topic", "events_topic", "parse_topic", "samples_topic", "status_topic",
+    "subscription",
+]
+
 TOPIC_ROOT = "dmi/v1"
 
 KINDS = ("board", "imu")
@@ -41,94 +54,11 @@ STATES = ("online", "stale", "offline")
 State = Literal["online", "stale", "offline"]
 MAX_ROWS = 1000
 MAX_COLUMNS = 16
-MAX_TEXT = 2000
 
-_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 _COLUMN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
 _NUMBERS = frozenset({int, float})
 
-
-class SchemaError(ValueError):
-    """A topic or payload does not follow schema v1; ``field`` names the part at fault."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-
-
-# ----------------------------------------------------------------------------- helpers
-
-
-def _check_segment(name: str, value: object) -> str:
-    if not isinstance(value, str) or not _SEGMENT.match(value):
-        raise SchemaError(
-            name, f"{value!r} is not a valid id (lowercase letters, digits, '-' or '_', ≤64)"
-        )
-    return value
-
-
-def _check_ident(name: str, value: object) -> str:
-    if not isinstance(value, str) or not _IDENT.match(value):
-        raise SchemaError(name, f"{value!r} is not a valid identifier")
-    return value
-
-
-def _check_number(name: str, value: object, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SchemaError(name, f"expected a number, got {type(value).__name__}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise SchemaError(name, f"{value!r} is not a finite number")
-    if positive and number <= 0:
-        raise SchemaError(name, f"must be > 0, got {value!r}")
-    return number
-
-
-def _check_int(name: str, value: object, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SchemaError(name, f"expected an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise SchemaError(name, f"must be ≥ {minimum}, got {value}")
-    return value
-
-
-def _check_text(name: str, value: object, *, limit: int = MAX_TEXT, empty: bool = False) -> str:
-    if not isinstance(value, str):
-        raise SchemaError(name, f"expected text, got {type(value).__name__}")
-    if not empty and not value.strip():
-        raise SchemaError(name, "must not be empty")
-    if len(value) > limit:
-        raise SchemaError(name, f"longer than {limit} characters")
-    return value
-
-
-def _load(payload: bytes | str) -> dict[str, Any]:
-    try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        # orjson (about 4× faster) refuses what json reads beyond the standard, NaN and
-        # Infinity above all: json gets a second go, so that a value check names them.
-        try:
-            data = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SchemaError("payload", f"not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise SchemaError("payload", f"expected a JSON object, got {type(data).__name__}")
-    version = data.get("v")
-    if version != SCHEMA_VERSION:
-        raise SchemaError("v", f"unsupported schema version {version!r} (expected 1)")
-    return data
-
-
-def _require(data: dict[str, Any], key: str) -> Any:
-    if key not in data:
-        raise SchemaError(key, "missing")
-    return data[key]
-
-
-def _dumps(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
 
 
 # ----------------------------------------------------------------------------- topics

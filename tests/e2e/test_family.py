@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import DemoProcess
+from tests.e2e.test_wall_remote import start_session_and_set
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
@@ -33,20 +34,7 @@ def test_a_family_phone_follows_its_childs_session(demo: DemoProcess, browser: A
     remote = browser.new_context(viewport={"width": 820, "height": 1180}).new_page()
     demo.sign_in(remote, "/remote/room-1")
     remote.wait_for_selector("#remote-rep-plus")
-    remote.click("#remote-child")
-    remote.get_by_role("option", name="Amara", exact=True).click()
-    remote.click("#remote-session-start")
-    remote.wait_for_selector("text=✓ Session started")
-    remote.wait_for_function(
-        "() => document.querySelector('#remote-root').dataset.sessionRunning === '1'")
-    remote.click("#remote-exercise")
-    remote.keyboard.type("Stand on foam")
-    remote.keyboard.press("Enter")
-    remote.click("#remote-surface label:has-text('Foam pad')")
-    remote.click("#remote-support label:has-text('Knee')")
-    remote.fill("#remote-planned", "3")
-    remote.click("#remote-set-start")
-    remote.wait_for_selector("text=✓ Set started")
+    start_session_and_set(remote, planned=3, child="Amara")
 
     phone.wait_for_selector("text=Working on it now!", timeout=10_000)
     assert "foam pad" in phone.inner_text(".live-exercise").lower()

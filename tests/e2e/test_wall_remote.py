@@ -24,9 +24,10 @@ def screens(demo: DemoProcess, browser: Any) -> Any:
     remote.context.close()
 
 
-def start_session_and_set(remote: Any, *, planned: int = 4) -> None:
+def start_session_and_set(remote: Any, *, planned: int = 4, child: str = "Ben") -> None:
+    """On the remote: start a session for ``child`` and a 'stand on foam' set."""
     remote.click("#remote-child")
-    remote.get_by_role("option", name="Ben", exact=True).click()
+    remote.get_by_role("option", name=child, exact=True).click()
     remote.click("#remote-session-start")
     remote.wait_for_selector("text=✓ Session started")
     remote.wait_for_function(
