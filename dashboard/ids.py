@@ -21,6 +21,7 @@ LOGIN_MESSAGE = "login-message"
 # remote
 REMOTE_ROOT = "remote-root"
 REMOTE_ROOM = "remote-room"
+REMOTE_DEFAULT_REPS = "remote-default-reps"
 REMOTE_FEEDBACK = "remote-feedback"
 REMOTE_LIGHTS = "remote-device-lights"
 REMOTE_BANNER = "remote-connection-banner"

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import flask
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import actions, auth, ids
@@ -77,17 +77,17 @@ def remote_action(*values: Any) -> tuple[Any, Any, Any]:
     return f"✓ {done}", "ok", ("" if trigger == ids.REMOTE_NOTE_ADD else no_update)
 
 
-@callback(
+# Picking an exercise fills in its default reps at once, in the browser: no round trip
+# that could arrive after the therapist has already typed a number.
+clientside_callback(
+    """function (exercise, defaults) {
+        if (!exercise || !defaults || defaults[exercise] === undefined) {
+            return window.dash_clientside.no_update;
+        }
+        return defaults[exercise];
+    }""",
     Output(ids.REMOTE_PLANNED, "value"),
     Input(ids.REMOTE_EXERCISE, "value"),
+    State(ids.REMOTE_DEFAULT_REPS, "data"),
     prevent_initial_call=True,
 )
-def default_planned_reps(exercise: str | None) -> Any:
-    principal = auth.current()
-    if exercise is None or not is_staff(principal):
-        raise PreventUpdate
-    store = flask.current_app.extensions["dmi"]["store"]
-    for row in store.exercises():
-        if row.key == exercise:
-            return row.default_reps
-    raise PreventUpdate

@@ -42,6 +42,8 @@ def create_remote_layout(room: str, *, children: Sequence[Any], exercises: Seque
         **{"data-live-room": room, "data-exercise-names": names},
         children=[
             dcc.Store(id=ids.REMOTE_ROOM, data=room),
+            dcc.Store(id=ids.REMOTE_DEFAULT_REPS,
+                      data={e.key: e.default_reps for e in exercises}),
             html.Header(className="remote-header", children=[
                 html.Div([html.H1(f"Room {room}"),
                           html.Div(id=ids.REMOTE_LIGHTS, className="remote-lights",

@@ -35,6 +35,8 @@ def start_session_and_set(remote: Any, *, planned: int = 4, child: str = "Ben") 
     remote.click("#remote-exercise")
     remote.keyboard.type("Stand on foam")
     remote.keyboard.press("Enter")
+    # the exercise's default reps (3 for "Stand on foam pad") fill in at once
+    remote.wait_for_function("() => document.querySelector('#remote-planned').value === '3'")
     remote.click("#remote-surface label:has-text('Foam pad')")
     remote.click("#remote-support label:has-text('Knee')")
     remote.fill("#remote-planned", str(planned))
