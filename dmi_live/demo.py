@@ -79,6 +79,12 @@ def start_demo(settings: Settings, *, seed: int = 1, speed: float = 1.0,
                 part.stop()
         raise
     parts = [ingest, recorder, dashboard, broker]
+    # Only hand out the links once every part listens: a session started in the very first
+    # moment must not reach the recorder before the session engine has subscribed.
+    ready = (recorder.recorder.wait_connected(10) and recorder.engine.wait_ready(10)
+             and dashboard.hub.connected.wait(10))
+    if not ready:
+        log.warning("the recorder, session engine or dashboard is not connected yet")
     password = seed_demo(dashboard.store)
     token = kiosk_token(settings.secret_key, DEMO_ROOM)
     wall = f"{dashboard.url}/wall/{DEMO_ROOM}?k={token}"
