@@ -165,7 +165,7 @@ def _register_live_routes(server: flask.Flask, hub: LiveHub) -> None:
         return response
 
 
-_CALLBACKS: tuple[list[Any], dict[str, Any]] | None = None
+_CALLBACKS: tuple[list[Any], dict[str, Any], list[str]] | None = None
 
 
 def _attach_callbacks(app: dash.Dash) -> None:
@@ -182,12 +182,15 @@ def _attach_callbacks(app: dash.Dash) -> None:
     for module in CALLBACK_MODULES:
         importlib.import_module(module)
     if _CALLBACKS is None:
-        _CALLBACKS = (list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP))
+        _CALLBACKS = (list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP),
+                      list(_callback.GLOBAL_INLINE_SCRIPTS))  # clientside callbacks' JS
     _callback.GLOBAL_CALLBACK_LIST.clear()
     _callback.GLOBAL_CALLBACK_MAP.clear()
-    callback_list, callback_map = _CALLBACKS
+    _callback.GLOBAL_INLINE_SCRIPTS.clear()
+    callback_list, callback_map, scripts = _CALLBACKS
     app._callback_list.extend(dict(c) for c in callback_list)
     app.callback_map.update(callback_map)
+    app._inline_scripts.extend(scripts)
 
 
 def _register_action_routes(server: flask.Flask, hub: LiveHub, store: Any) -> None:
