@@ -7,8 +7,6 @@ a recorded gap and a hole in the samples.
 
 from __future__ import annotations
 
-import importlib
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -160,63 +158,6 @@ def record_session(store: Store, *, session: str = "s-1", child: str = "c-17",
 
 
 # ----------------------------------------------------------------------------- app wiring
-
-
-_REPLAY_CALLBACKS: tuple[list[Any], dict[str, Any]] | None = None
-
-
-def _attach_replay_callbacks(app: Any) -> None:
-    """Give ``app`` the replay callbacks, as dashboard.app does for CALLBACK_MODULES (Dash
-    hands the global registry to the first app only)."""
-    global _REPLAY_CALLBACKS
-    from dash import _callback
-
-    for module in REPLAY_CALLBACKS:
-        importlib.import_module(module)
-    if any("replay-stabilogram-graph.figure" in key for key in app.callback_map):
-        return  # wired in CALLBACK_MODULES already
-    if _REPLAY_CALLBACKS is None:
-        _REPLAY_CALLBACKS = (list(_callback.GLOBAL_CALLBACK_LIST),
-                             dict(_callback.GLOBAL_CALLBACK_MAP))
-        _callback.GLOBAL_CALLBACK_LIST.clear()
-        _callback.GLOBAL_CALLBACK_MAP.clear()
-    callback_list, callback_map = _REPLAY_CALLBACKS
-    app._callback_list.extend(dict(c) for c in callback_list)
-    app.callback_map.update(callback_map)
-
-
-def wire_replay(app: Any, settings: Any) -> None:
-    """What dashboard/app.py and routes.py do once the replay pages are wired in; a no-op
-    for each part that is already there."""
-    from dashboard import exports, routes
-    from dashboard.cache import init_cache
-    from dashboard.callbacks import router
-    from dashboard.layouts.progress import create_progress_layout
-    from dashboard.layouts.replay import create_replay_layout
-    from dashboard.layouts.sessions import create_sessions_layout
-
-    init_cache(app.server, settings)
-    exports.init_exports(app.server, settings)
-    _attach_replay_callbacks(app)
-    if any(p.pattern.startswith("^/replay") for p, _ in getattr(routes, "PAGES", [])):
-        return
-    original = router.resolve_page
-    pages = [
-        (re.compile(r"^/sessions/?$"), lambda m, q, p, s: create_sessions_layout(p, s, q)),
-        (re.compile(r"^/replay/([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})/?$"),
-         lambda m, q, p, s: create_replay_layout(p, s, m.group(1))),
-        (re.compile(r"^/progress/([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})/?$"),
-         lambda m, q, p, s: create_progress_layout(p, s, m.group(1))),
-    ]
-
-    def resolve_page(path: str, query: dict[str, str], principal: Any, store: Any) -> Any:
-        for pattern, page in pages:
-            match = pattern.match(path)
-            if match:
-                return page(match, query, principal, store)
-        return original(path, query, principal, store)
-
-    router.resolve_page = resolve_page  # type: ignore[assignment]
 
 
 def add_test_login(server: flask.Flask, store: Store) -> None:

@@ -4,7 +4,6 @@ anonymous browser get nothing from any admin callback, however the request is fo
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import time
@@ -12,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import flask
 import pytest
 
 from dashboard import ids
@@ -27,52 +25,6 @@ from store import open_store
 
 PASSWORD = "correct horse battery"
 ADMIN_IDS = ("admin-", "links-")
-
-
-# ----------------------------------------------------------------------------- wiring shim
-
-
-_ADMIN_CALLBACKS: tuple[list[Any], dict[str, Any]] | None = None
-
-
-def _admin_page(match: Any, query: Any, who: Any, store: Any) -> Any:
-    from dashboard.layouts.admin import create_admin_layout
-
-    return create_admin_layout(who, store, flask.current_app.extensions["dmi"]["settings"])
-
-
-def _links_page(match: Any, query: Any, who: Any, store: Any) -> Any:
-    from dashboard.layouts.admin import create_family_links_layout
-
-    return create_family_links_layout(who, store)
-
-
-def wire_admin(app: Any) -> None:
-    """TEST ONLY: what dashboard/app.py and routes.py do once the admin pages are wired;
-    a no-op for each part that is wired already."""
-    global _ADMIN_CALLBACKS
-    from dash import _callback
-
-    from dashboard import routes
-
-    if not any(ids.ADMIN_USERS_TABLE in key for key in app.callback_map):
-        if _ADMIN_CALLBACKS is None:
-            module = importlib.import_module("dashboard.callbacks.admin")
-            if not any(ids.ADMIN_USERS_TABLE in k for k in _callback.GLOBAL_CALLBACK_MAP):
-                importlib.reload(module)  # its callbacks went to an earlier app: register again
-            mine = [c for c in _callback.GLOBAL_CALLBACK_LIST
-                    if any(p in c["output"] for p in ADMIN_IDS)]
-            _ADMIN_CALLBACKS = (mine, {k: v for k, v in _callback.GLOBAL_CALLBACK_MAP.items()
-                                       if any(p in k for p in ADMIN_IDS)})
-            for c in mine:
-                _callback.GLOBAL_CALLBACK_LIST.remove(c)
-            for k in _ADMIN_CALLBACKS[1]:
-                del _callback.GLOBAL_CALLBACK_MAP[k]
-        app._callback_list.extend(dict(c) for c in _ADMIN_CALLBACKS[0])
-        app.callback_map.update(_ADMIN_CALLBACKS[1])
-    if not any(p.pattern.startswith("^/admin") for p, _ in routes.PAGES):
-        routes.PAGES[:0] = [(re.compile(r"^/admin/?$"), _admin_page),
-                            (re.compile(r"^/family-links/?$"), _links_page)]
 
 
 # ----------------------------------------------------------------------------- the site
@@ -92,7 +44,6 @@ class Site:
         self.store.upsert_device("demo", "room-2", "room-2-board", "board", "under-feet")
         hub = LiveHub(BrokerAddress(port=1), site="demo", client_id="t")  # not started
         self.app = create_app(self.settings, hub=hub, store=self.store)
-        wire_admin(self.app)
         self.client = self.app.server.test_client()
         self.client.get("/login")  # Dash sets itself up on the first request
         self.deps = [d for d in self.client.get("/_dash-dependencies").get_json()

@@ -20,7 +20,7 @@ from dmi_live.broker import free_port
 from store import Store, open_store
 from store import replay as store_replay
 from tests.conftest import need
-from tests.dashboard.replay_session import add_test_login, record_session, wire_replay
+from tests.dashboard.replay_session import add_test_login, record_session
 from tests.dashboard.test_replay_data import add_imu
 
 
@@ -40,7 +40,6 @@ class App:
         hub = LiveHub(BrokerAddress(port=free_port()), site=self.settings.site,
                       client_id="test-replay")
         self.app = create_app(self.settings, hub=hub, store=self.store)
-        wire_replay(self.app, self.settings)
         add_test_login(self.app.server, self.store)
         self.client = self.app.server.test_client()
         self.client.get("/")  # Dash sets itself up on the first request

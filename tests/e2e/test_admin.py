@@ -17,7 +17,6 @@ from werkzeug.serving import make_server
 from dashboard.accounts import hash_password
 from dmi_live.broker import free_port
 from store import Store, open_store
-from tests.dashboard.test_admin import wire_admin
 
 pytestmark = [pytest.mark.e2e]
 PASSWORD = "correct horse battery"
@@ -42,7 +41,6 @@ def served(tmp_path: Path) -> Iterator[Served]:
     settings = Settings(data_dir=tmp_path, rooms=("room-1",))
     hub = LiveHub(BrokerAddress(port=free_port()), site=settings.site, client_id="e2e-admin")
     app = create_app(settings, hub=hub, store=store)
-    wire_admin(app)
     port = free_port()
     server = make_server("127.0.0.1", port, app.server, threaded=True)
     server.daemon_threads = True

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from dmi_live.broker import free_port
 from store import Store, open_store
-from tests.dashboard.replay_session import Recorded, add_test_login, record_session, wire_replay
+from tests.dashboard.replay_session import Recorded, add_test_login, record_session
 
 pytestmark = [pytest.mark.e2e]
 
@@ -45,7 +45,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     settings = Settings(data_dir=data, store_url=f"sqlite:///{data / 'dmi-live.sqlite'}")
     hub = LiveHub(BrokerAddress(port=free_port()), site=settings.site, client_id="e2e-replay")
     app = create_app(settings, hub=hub, store=store)
-    wire_replay(app, settings)
     add_test_login(app.server, store)
     port = free_port()
     server = make_server("127.0.0.1", port, app.server, threaded=True)
