@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -67,13 +69,36 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN (see module docstring)
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _journal_mode_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA temp_store=MEMORY")
     finally:
         cursor.close()
+
+
+def _journal_mode_wal(cursor: Any) -> None:
+    """Switch to WAL, retrying while another connection holds the lock it needs.
+
+    SQLite answers "database is locked" to this pragma at once, without waiting in the
+    busy handler, while another connection creates, converts or closes the database
+    (the last one out checkpoints and removes the WAL): processes opening a new store
+    at the same moment, the demo's recorder and dashboard say, must try again.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.002
+    while True:
+        try:
+            (mode,) = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+    if str(mode).lower() != "wal":
+        log.warning("store: SQLite kept journal mode %r (WAL unsupported here?)", mode)
 
 
 def _sqlite_begin(conn: Connection) -> None:
