@@ -307,7 +307,7 @@ def keys(r: Result, prefix: str = "") -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=12_000, help="batches of 25 (12000)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per backend; median shown (3)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per backend; median shown (5)")
     parser.add_argument("--max-batch", type=int, default=400,
                         help="Recorder(max_batch=…): messages per commit at most (400)")
     parser.add_argument("--recorders", type=int, default=1,

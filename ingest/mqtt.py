@@ -20,6 +20,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from ingest.mqtt_bulk import SUPPORTED as BULK_SUPPORTED
+from ingest.mqtt_bulk import BulkClient
+
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,14 +64,18 @@ def make_client(
     persistent: bool = False,
     manual_ack: bool = False,
     will: tuple[str, bytes] | None = None,
+    bulk: bool = False,
 ) -> mqtt.Client:
     """A configured but not yet connected client.
 
     ``persistent``: the broker keeps the session (subscriptions and queued QoS 1
-    messages) for an hour while the client is away.
+    messages) for an hour while the client is away. ``bulk``: a
+    :class:`ingest.mqtt_bulk.BulkClient` (buffered reads, grouped PUBACKs) for a
+    subscriber that takes many messages, where the installed paho allows it.
     """
     protocol = mqtt.MQTTv5 if address.v5 else mqtt.MQTTv311
-    client = mqtt.Client(
+    cls = BulkClient if bulk and BULK_SUPPORTED else mqtt.Client
+    client = cls(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=protocol,

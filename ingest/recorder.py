@@ -9,6 +9,10 @@
   thread decodes them and commits whatever arrived in the last few milliseconds in one
   transaction. (Decoding there, in a tight loop, costs the process about 1 µs of CPU a
   sample less than decoding in the network thread: ``bench/record_throughput.py``.)
+- The network side is a :class:`ingest.mqtt_bulk.BulkClient`: it reads the socket 64 KiB
+  at a time and sends a committed group's PUBACKs in one write, not one packet (and two
+  system calls) a message; that took the recorder from about 7.5 to 5.7 µs of CPU a
+  sample in the benchmark.
 - A payload that does not follow the schema, or that the store refuses (a reserved
   column name, more columns than it holds), is quarantined with its reason (and
   acknowledged, so it is not redelivered forever); the loop carries on.
@@ -31,6 +35,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
+from ingest.mqtt_bulk import BulkClient
 from ingest.schema import (
     DeviceStatus,
     Event,
@@ -193,7 +198,7 @@ class Recorder:
         self._stop = threading.Event()
         self._gaps = _GapTracker()
         self.client = make_client(address, client_id=client_id, persistent=True,
-                                  manual_ack=True)
+                                  manual_ack=True, bulk=True)
         self.client.on_connect = safe_callback(self._on_connect)
         self.client.on_disconnect = safe_callback(self._on_disconnect)
         self.client.on_message = safe_callback(self._on_message)
@@ -302,10 +307,19 @@ class Recorder:
         except Exception:
             log.exception("recorder: commit failed; retrying, nothing acknowledged yet")
             return False
-        for item in items:
-            if item.qos > 0:
-                self.client.ack(item.mid, item.qos)
+        self._acknowledge(items)
         return True
+
+    def _acknowledge(self, items: list[_Incoming]) -> None:
+        """PUBACK every QoS 1 message of a committed group in one write (where the client
+        can); anything else one by one."""
+        if isinstance(self.client, BulkClient):
+            self.client.ack_many(item.mid for item in items if item.qos == 1)
+            rest = [item for item in items if item.qos > 1]
+        else:
+            rest = [item for item in items if item.qos > 0]
+        for item in rest:
+            self.client.ack(item.mid, item.qos)
 
     def _insert(self, batches: list[tuple[_Incoming, SampleBatch]]) -> None:
         """All batches in one transaction; if the store refuses one of them as such, each

@@ -39,7 +39,7 @@ from ingest.schema import (
 )
 from store import Store, open_store
 from store.catalog import DEFAULT_EXERCISES
-from tests.conftest import RunningBroker
+from tests.conftest import RunningBroker, wait_until
 
 T0 = 1_700_000_000.0
 FS = 100.0
@@ -564,14 +564,6 @@ class Watcher:
         self.client.loop_stop()
         self.client.disconnect()
 
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @pytest.mark.broker

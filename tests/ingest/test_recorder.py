@@ -4,7 +4,6 @@ bad payloads quarantined, and nothing lost across a recorder restart."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -14,7 +13,7 @@ from ingest.mqtt import connect, make_client
 from ingest.recorder import Recorder
 from ingest.schema import SampleBatch, samples_topic
 from store import open_store
-from tests.conftest import RunningBroker
+from tests.conftest import RunningBroker, wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -50,14 +49,6 @@ def publish_all(client: mqtt.Client, items: list[tuple[str, bytes]]) -> None:
     for info in infos:
         info.wait_for_publish(5)
 
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_batches_stored_once_and_duplicates_dropped(

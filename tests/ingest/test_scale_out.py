@@ -4,7 +4,7 @@ every sample is still stored exactly once with nothing lost."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from ingest.mqtt import connect, make_client
 from ingest.recorder import Recorder
 from ingest.schema import SampleBatch, samples_topic
 from store import Store, open_store
-from tests.conftest import RunningBroker
+from tests.conftest import RunningBroker, wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -27,14 +27,6 @@ def make_batch(device: str, seq: int) -> SampleBatch:
     return SampleBatch(device, "board", "b1", seq, seq * 0.01, 0.01, 1_700_000_000 + seq * 0.01,
                        ("fl", "fr", "bl", "br"), rows)
 
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @pytest.fixture
