@@ -65,6 +65,8 @@ class Result:
     commits: int
     recorder_cpu_us: float  # recorder process CPU time (all threads) per sample
     bare_cpu_us: float  # bare subscriber process CPU time per sample
+    publisher_cpu_us: float  # publisher process CPU time per sample
+    broker_cpu_us: float  # Mosquitto's CPU time per sample
     shares: tuple[int, ...]  # batches each recorder stored
 
     @property
@@ -93,10 +95,11 @@ def address(port: int, creds: Credentials, service: str) -> BrokerAddress:
 
 
 def publisher(addr: BrokerAddress, batches: int, go: Any, pipe: Connection) -> None:
-    """Publish every batch at QoS 1; report (first publish, last PUBACK) monotonic times."""
+    """Publish every batch at QoS 1 with the client the ingest forwarder uses; report
+    (first publish, last PUBACK) monotonic times and the CPU time in between."""
     items = payloads(batches)
     acked = 0
-    client = make_client(addr, client_id="bench-publisher")
+    client = make_client(addr, client_id="bench-publisher", bulk=True)
 
     def on_publish(*_: Any) -> None:
         nonlocal acked
@@ -106,15 +109,15 @@ def publisher(addr: BrokerAddress, batches: int, go: Any, pipe: Connection) -> N
     connect(client, addr)
     client.loop_start()
     go.wait()
-    start = time.monotonic()
+    start, cpu0 = time.monotonic(), time.process_time()
     for topic, payload in items:
         client.publish(topic, payload, qos=1)
     while acked < len(items):
         time.sleep(0.001)
-    end = time.monotonic()
+    end, cpu = time.monotonic(), time.process_time() - cpu0
     client.loop_stop()
     client.disconnect()
-    pipe.send((start, end))
+    pipe.send((start, end, cpu))
 
 
 def bare_subscriber(addr: BrokerAddress, expected: int, ready: Any, pipe: Connection) -> None:
@@ -169,6 +172,12 @@ def recorder_process(url: str, addr: BrokerAddress, name: str, group: str | None
     pipe.send((st.batches, st.duplicates, st.commits, cpu))
 
 
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(url: str, batches: int, max_batch: int, recorders: int = 1) -> Result:
     total = batches * ROWS
     ctx = mp.get_context("fork")
@@ -205,12 +214,15 @@ def run(url: str, batches: int, max_batch: int, recorders: int = 1) -> Result:
                 proc.start()
             if not all(ready.wait(20) for _, ready, _ in rec) or not bare_ready.wait(10):
                 raise SystemExit("subscribers did not connect")
+            assert broker.process is not None
+            broker_cpu0 = process_cpu(broker.process.pid)
             go.set()
             while sum(done.value for done, _, _ in rec) < total:
                 time.sleep(0.001)
             committed_at = time.monotonic()
+            broker_cpu = process_cpu(broker.process.pid) - broker_cpu0
             stop.set()
-            start, published_at = pub_rx.recv()
+            start, published_at, pub_cpu = pub_rx.recv()
             got, last, bare_cpu = bare_rx.recv()
             stats = [rx.recv() for _, _, rx in rec]
             if got != batches:
@@ -227,6 +239,8 @@ def run(url: str, batches: int, max_batch: int, recorders: int = 1) -> Result:
                 commits=sum(s[2] for s in stats),
                 recorder_cpu_us=sum(s[3] for s in stats) / total * 1e6,
                 bare_cpu_us=bare_cpu / total * 1e6,
+                publisher_cpu_us=pub_cpu / total * 1e6,
+                broker_cpu_us=broker_cpu / total * 1e6,
                 shares=tuple(s[0] for s in stats),
             )
         finally:
@@ -290,9 +304,10 @@ def show(name: str, r: Result) -> None:
         f"{name:<10} committed {r.committed_per_s:>8,.0f}/s  bare subscriber "
         f"{r.raw_per_s:>8,.0f}/s  ratio {r.ratio:.2f}  publisher acked {r.publish_per_s:>8,.0f}/s"
         f"  lost {r.lost}  duplicates {r.duplicates}\n{'':<10} {r.commits} commits "
-        f"({r.samples / max(r.commits, 1):,.0f} samples each), batches per recorder {shares}; "
-        f"CPU per sample: recorder {r.recorder_cpu_us:.2f} µs, bare subscriber "
-        f"{r.bare_cpu_us:.2f} µs"
+        f"({r.samples / max(r.commits, 1):,.0f} samples each), batches per recorder {shares}\n"
+        f"{'':<10} CPU per sample: recorder {r.recorder_cpu_us:.2f} µs, bare subscriber "
+        f"{r.bare_cpu_us:.2f} µs, publisher {r.publisher_cpu_us:.2f} µs, Mosquitto "
+        f"{r.broker_cpu_us:.2f} µs"
     )
 
 

@@ -22,6 +22,7 @@ seconds. The host time of row ``i`` is ``t_host + (device time of i - t_dev)``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import uuid
@@ -147,6 +148,22 @@ def _rows_plainly_valid(rows: object, width: int) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=4096)
+def _check_header(device: object, kind: object, boot: object, columns: object) -> None:
+    """Check a batch's device, kind, boot and column names (valid ones are remembered)."""
+    _check_segment("device", device)
+    if kind not in KINDS:
+        raise SchemaError("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+    _check_ident("boot", boot)
+    if not isinstance(columns, tuple) or not 1 <= len(columns) <= MAX_COLUMNS:
+        raise SchemaError("cols", f"expected 1–{MAX_COLUMNS} column names")
+    for i, col in enumerate(columns):
+        if not isinstance(col, str) or not _COLUMN.match(col):
+            raise SchemaError(f"cols[{i}]", f"{col!r} is not a valid column name")
+    if len(set(columns)) != len(columns):
+        raise SchemaError("cols", "column names repeat")
+
+
 @dataclass(frozen=True)
 class SampleBatch:
     """Consecutive samples of one device, one boot.
@@ -166,21 +183,14 @@ class SampleBatch:
     rows: tuple[tuple[float, ...], ...]
 
     def __post_init__(self) -> None:
-        _check_segment("device", self.device)
-        if self.kind not in KINDS:
-            raise SchemaError("kind", f"{self.kind!r} is not one of {', '.join(KINDS)}")
-        _check_ident("boot", self.boot)
+        try:  # a stream's batches all repeat the same header: checked once
+            _check_header(self.device, self.kind, self.boot, self.columns)
+        except TypeError:  # a list or dict where text belongs: unhashable, and invalid
+            _check_header.__wrapped__(self.device, self.kind, self.boot, self.columns)
         _check_int("seq", self.seq)
         _check_number("t_dev", self.t_dev)
         _check_number("period", self.period, positive=True)
         _check_number("t_host", self.t_host, positive=True)
-        if not isinstance(self.columns, tuple) or not 1 <= len(self.columns) <= MAX_COLUMNS:
-            raise SchemaError("cols", f"expected 1–{MAX_COLUMNS} column names")
-        for i, col in enumerate(self.columns):
-            if not isinstance(col, str) or not _COLUMN.match(col):
-                raise SchemaError(f"cols[{i}]", f"{col!r} is not a valid column name")
-        if len(set(self.columns)) != len(self.columns):
-            raise SchemaError("cols", "column names repeat")
         if not isinstance(self.rows, tuple) or not 1 <= len(self.rows) <= MAX_ROWS:
             raise SchemaError("rows", f"expected 1–{MAX_ROWS} rows")
         width = len(self.columns)

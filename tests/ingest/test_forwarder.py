@@ -33,13 +33,17 @@ class Listener:
         self.batches: list[SampleBatch] = []
         self.statuses: list[DeviceStatus] = []
         self.lock = threading.Lock()
+        subscribed = threading.Event()
         self.client = make_client(broker.address("dashboard"), client_id=f"listen-{site}")
         self.client.on_message = self.on_message
+        self.client.on_subscribe = lambda *_: subscribed.set()
         self.client.on_connect = lambda c, *a: c.subscribe(
             [(subscription(site, "+", "samples"), 1), (subscription(site, "+", "status"), 1)]
         )
         connect(self.client, broker.address("dashboard"))
         self.client.loop_start()
+        # samples are not retained: what is published before the SUBACK never comes
+        assert subscribed.wait(10), "the listener's subscription was not acknowledged"
 
     def on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         with self.lock:
