@@ -13,14 +13,19 @@ bare subscriber's until its last message. At the end the store is checked for ze
     .venv/bin/python bench/record_throughput.py --postgres        # SQLite, then PostgreSQL
     .venv/bin/python bench/record_throughput.py --max-batch 1000  # recorder knob
     .venv/bin/python bench/record_throughput.py --recorders 2     # scale-out group
+    .venv/bin/python bench/record_throughput.py --plain-client    # recorder on paho's client
 
 PostgreSQL runs in a throw-away schema of ``--postgres-url`` (default
 ``DMI_BENCH_POSTGRES_URL`` or postgresql+psycopg://postgres@127.0.0.1:5432/test).
 Mosquitto is started privately (generated config, passwords, ACL) on a free port.
 Each backend is run ``--runs`` times (a fresh database each) and the median run (by
 committed rate) goes on the last line, ``key=value`` pairs; PostgreSQL adds the same keys
-prefixed ``pg_``. CPU per sample (all threads of the recorder process, and of the bare
-subscriber) is printed too: on a shared 2-core machine it is steadier than the rates.
+prefixed ``pg_``. CPU time per sample of every process (the recorder with all its
+threads, the bare subscriber, the publisher, Mosquitto) is printed too. On a shared
+2-core machine the speed drifts (the bare subscriber's CPU per sample, the same code in
+every run, varied 2.5–4.8 µs here within an hour), so to compare two recorder versions,
+interleave their runs and compare the recorder's CPU per sample relative to the bare
+subscriber's in the same run (printed as ``recorder/bare``).
 """
 
 from __future__ import annotations
@@ -95,11 +100,11 @@ def address(port: int, creds: Credentials, service: str) -> BrokerAddress:
 
 
 def publisher(addr: BrokerAddress, batches: int, go: Any, pipe: Connection) -> None:
-    """Publish every batch at QoS 1 with the client the ingest forwarder uses; report
-    (first publish, last PUBACK) monotonic times and the CPU time in between."""
+    """Publish every batch at QoS 1; report (first publish, last PUBACK) monotonic times
+    and the CPU time in between."""
     items = payloads(batches)
     acked = 0
-    client = make_client(addr, client_id="bench-publisher", bulk=True)
+    client = make_client(addr, client_id="bench-publisher")
 
     def on_publish(*_: Any) -> None:
         nonlocal acked
@@ -152,10 +157,12 @@ def bare_subscriber(addr: BrokerAddress, expected: int, ready: Any, pipe: Connec
 
 
 def recorder_process(url: str, addr: BrokerAddress, name: str, group: str | None,
-                     max_batch: int, done: Any, ready: Any, stop: Any, pipe: Connection) -> None:
+                     max_batch: int, bulk: bool, done: Any, ready: Any, stop: Any,
+                     pipe: Connection) -> None:
     """One recorder (as ``dmi-live record`` runs it); ``done`` counts rows it has handled."""
     store = open_store(url)
-    recorder = Recorder(addr, store, client_id=name, site=SITE, group=group, max_batch=max_batch)
+    recorder = Recorder(addr, store, client_id=name, site=SITE, group=group, max_batch=max_batch,
+                        bulk=bulk)
     recorder.start()
     if not recorder.wait_connected(10):
         raise SystemExit(f"{name} did not connect")
@@ -178,7 +185,8 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(url: str, batches: int, max_batch: int, recorders: int = 1) -> Result:
+def run(url: str, batches: int, max_batch: int, recorders: int = 1, bulk: bool = True
+        ) -> Result:
     total = batches * ROWS
     ctx = mp.get_context("fork")
     with tempfile.TemporaryDirectory() as tmp:
@@ -205,8 +213,8 @@ def run(url: str, batches: int, max_batch: int, recorders: int = 1) -> Result:
                 rx, tx = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=recorder_process,
                                    args=(url, address(broker.port, creds, "recorder"),
-                                         f"bench-recorder-{i}", group, max_batch, done, ready,
-                                         stop, tx))
+                                         f"bench-recorder-{i}", group, max_batch, bulk, done,
+                                         ready, stop, tx))
                 rec.append((done, ready, rx))
                 procs.append(proc)
             procs += [bare, pub]
@@ -282,14 +290,14 @@ def measure(backend: str, args: argparse.Namespace) -> Result | None:
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
                 r = run(str(Path(tmp) / "bench.sqlite"), args.batches, args.max_batch,
-                        args.recorders)
+                        args.recorders, not args.plain_client)
         else:
             made = postgres_schema(args.postgres_url)
             if made is None:
                 return None
             url, drop = made
             try:
-                r = run(url, args.batches, args.max_batch, args.recorders)
+                r = run(url, args.batches, args.max_batch, args.recorders, not args.plain_client)
             finally:
                 drop()
         show(backend, r)
@@ -307,7 +315,7 @@ def show(name: str, r: Result) -> None:
         f"({r.samples / max(r.commits, 1):,.0f} samples each), batches per recorder {shares}\n"
         f"{'':<10} CPU per sample: recorder {r.recorder_cpu_us:.2f} µs, bare subscriber "
         f"{r.bare_cpu_us:.2f} µs, publisher {r.publisher_cpu_us:.2f} µs, Mosquitto "
-        f"{r.broker_cpu_us:.2f} µs"
+        f"{r.broker_cpu_us:.2f} µs; recorder/bare {r.recorder_cpu_us / r.bare_cpu_us:.2f}"
     )
 
 
@@ -327,6 +335,8 @@ def main() -> int:
                         help="Recorder(max_batch=…): messages per commit at most (400)")
     parser.add_argument("--recorders", type=int, default=1,
                         help="recorder processes; more than one share group 'bench' (1)")
+    parser.add_argument("--plain-client", action="store_true",
+                        help="the recorder on paho's own client, not ingest.mqtt_bulk.BulkClient")
     parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL")
     parser.add_argument(
         "--postgres-url",
@@ -341,6 +351,7 @@ def main() -> int:
         return 1
     print(f"{args.batches * ROWS:,} samples per run: {args.batches} batches x {ROWS} rows, "
           f"QoS 1, {args.recorders} recorder(s), max_batch={args.max_batch}, "
+          f"{'paho client' if args.plain_client else 'bulk client'}, "
           f"{os.cpu_count()} CPUs")
     lite = measure("sqlite", args)
     assert lite is not None

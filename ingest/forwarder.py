@@ -115,9 +115,7 @@ class Forwarder(threading.Thread):
         self.stats = ForwarderStats()
         self._inbox: queue.Queue[SampleBatch | DeviceStatus] = queue.Queue()
         self._halt = threading.Event()
-        # bulk: after an outage the spool drains in a burst, its PUBACKs read 64 KiB a time
-        self._main = _Link(make_client(address, client_id=client_id, bulk=True), address,
-                           client_id)
+        self._main = _Link(make_client(address, client_id=client_id), address, client_id)
         self._main.client.on_publish = safe_callback(self._on_publish)
         self._inflight: dict[int, int] = {}
         self._acked: list[int] = []

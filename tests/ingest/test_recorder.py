@@ -223,3 +223,34 @@ def test_batch_the_store_refuses_is_quarantined_and_the_others_stored(
     assert refused.reason.startswith("refused by the store:")
     assert "reserved" in refused.reason
     store.close()
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk-client", "paho-client"])
+def test_committed_messages_are_acknowledged_and_never_come_again(
+    mosquitto: RunningBroker, site: str, tmp_path: Path, bulk: bool
+) -> None:
+    store = open_store(tmp_path / "db.sqlite")
+    client_id = f"rec-{site}"
+    first = Recorder(mosquitto.address("recorder"), store, client_id=client_id, site=site,
+                     bulk=bulk)
+    first.start()
+    assert first.wait_connected(5)
+    time.sleep(0.2)
+    pub = publisher(mosquitto, f"pub-{site}")
+    topic = samples_topic(site, "room-1", "board-1")
+    publish_all(pub, [(topic, make_batch(i * ROWS).encode()) for i in range(300)])
+    assert wait_until(lambda: first.stats.batches == 300)
+    first.stop()
+    # the same persistent session again: the broker has nothing left to deliver
+    second = Recorder(mosquitto.address("recorder"), store, client_id=client_id, site=site,
+                      bulk=bulk)
+    second.start()
+    assert second.wait_connected(5)
+    publish_all(pub, [(topic, make_batch(300 * ROWS).encode())])  # one new batch, as a marker
+    assert wait_until(lambda: second.stats.batches >= 1)
+    time.sleep(0.3)
+    second.stop()
+    pub.disconnect()
+    assert (second.stats.batches, second.stats.duplicates) == (1, 0)
+    assert store.count_samples("board-1") == 301 * ROWS
+    store.close()
