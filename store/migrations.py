@@ -37,6 +37,7 @@ from store import tables
 from store.catalog import DEFAULT_EXERCISES
 from store.db import Database
 from store.errors import MigrationError
+from store.spans import PAD
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,23 @@ def _v1_baseline(conn: Connection) -> None:
     )
 
 
+def _v2_sample_spans(conn: Connection) -> None:
+    """Time ranges through ``sample_spans`` (one row a batch) instead of an index entry per
+    sample: spans for the samples already stored (per 1,024 consecutive seqs of a stream;
+    any contiguous split is as exact), then the index goes."""
+    if not sa.inspect(conn).has_table(tables.sample_spans.name):
+        create_table(conn, tables.sample_spans)
+        conn.exec_driver_sql(
+            "INSERT INTO sample_spans (stream_id, seq0, seq1, t_min, t_max) "
+            f"SELECT stream_id, min(seq), max(seq), min(t) - {PAD!r}, max(t) + {PAD!r} "
+            "FROM samples GROUP BY stream_id, seq / 1024"
+        )
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_samples_stream_id_t")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: devices, samples, sessions, people, audit; DMI catalog", _v1_baseline),
+    Migration(2, "sample_spans: time ranges by batch, no index on samples.t", _v2_sample_spans),
 )
 
 

@@ -5,8 +5,8 @@
   PostgreSQL the rows come packed as float8 bytes, so nothing is done per row in Python.
   SQLite has no such function, so two C functions registered for the query pack the
   rows (its driver would otherwise make a Python float per value, ≈0.1 µs each); the
-  rows are scanned in key order (one index probe for the ``seq`` range, no lookup per
-  row).
+  rows are scanned in key order (the ``seq`` range from :mod:`store.spans`, no lookup
+  per row).
 - :func:`norm_envelope` — per time bucket, the smallest and largest Euclidean norm of
   some columns, first/last time and count, aggregated by the database (no row reaches
   Python, and SQLite runs without the GIL): a display-resolution overview.
@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from store import tables
 from store.errors import UnknownDevice
 from store.rows import DeviceRow
+from store.spans import Window, seq_window, window_sql
 from store.store import Store
 
 S, ST, R = tables.sessions, tables.sets, tables.reps
@@ -118,35 +119,16 @@ _SQLITE_NULL = "-9e999"
 packs as a float; turned into NaN after."""
 
 
-def _sqlite_span(cursor: Any, stream_id: int, t0: float | None, t1: float | None
+def _sqlite_span(conn: Any, stream_id: int, t0: float | None, t1: float | None
                  ) -> tuple[str, list[float | int]] | None:
     """The WHERE clause scanning the rows of a stream with ``t`` in ``[t0, t1)`` in primary
-    key order (no lookup per row): the whole stream when it lies in the range (its first
-    and last time are two index probes), else the ``seq`` range from a covering scan of the
-    (stream_id, t) index, ``+t`` keeping the time filter off it. None when no rows."""
-    first = cursor.execute("SELECT min(t) FROM samples WHERE stream_id = ?", [stream_id])
-    (first,) = first.fetchone()
-    (last,) = cursor.execute("SELECT max(t) FROM samples WHERE stream_id = ?",
-                             [stream_id]).fetchone()
-    if first is None or (t0 is not None and last < t0) or (t1 is not None and first >= t1):
+    key order (no lookup per row): a ``seq`` range from the stream's spans, and the exact
+    time filter. None when no rows can be there."""
+    window = seq_window(conn, stream_id, t0, t1)
+    if window is None:
         return None
-    if (t0 is None or first >= t0) and (t1 is None or last < t1):  # all of it
-        return "stream_id = ?", [stream_id]
-    times: list[str] = []
-    params: list[float | int] = []
-    if t0 is not None:
-        times.append("t >= ?")
-        params.append(float(t0))
-    if t1 is not None:
-        times.append("t < ?")
-        params.append(float(t1))
-    where = " AND ".join(["stream_id = ?", *times])
-    lo, hi = cursor.execute(f"SELECT min(seq), max(seq) FROM samples WHERE {where}",
-                            [stream_id, *params]).fetchone()
-    if lo is None:
-        return None
-    plus = "".join(f" AND +{term}" for term in times)
-    return f"stream_id = ? AND seq BETWEEN ? AND ?{plus}", [stream_id, lo, hi, *params]
+    terms, params = window_sql(window, t0, t1, "?")
+    return f"stream_id = ?{terms}", [stream_id, *params]
 
 
 def _select_sqlite(conn: Any, stream_id: int, slots: Sequence[str | None],
@@ -159,9 +141,9 @@ def _select_sqlite(conn: Any, stream_id: int, slots: Sequence[str | None],
     packed = bytearray()
     raw.create_function("dmi_pack", width, struct.Struct(f"{width}d").pack)
     raw.create_function("dmi_keep", 1, packed.extend)
+    span = _sqlite_span(conn, stream_id, t0, t1)
     cursor = raw.cursor()
     try:
-        span = _sqlite_span(cursor, stream_id, t0, t1)
         if span is not None:
             names = ", ".join(["t", *(f"ifnull({slot}, {_SQLITE_NULL})" if slot else
                                       _SQLITE_NULL for slot in slots)])
@@ -186,19 +168,16 @@ def _bytes_postgres(conn: Any, stream_id: int, slots: Sequence[str | None],
     """Rows packed server-side into big-endian float8 bytes (``float8send``, NULL → NaN),
     a few thousand rows per value, parsed by numpy: about 2.5× faster than fetching a
     million rows as Python tuples, and no per-row work in Python."""
-    where: list[str] = ["stream_id = %s"]
-    params: list[int | float] = [stream_id]
-    if t0 is not None:
-        where.append("t >= %s")
-        params.append(float(t0))
-    if t1 is not None:
-        where.append("t < %s")
-        params.append(float(t1))
+    window = seq_window(conn, stream_id, t0, t1)
+    if window is None:
+        return np.empty((0, 1 + len(slots)))
+    terms, bound = window_sql(window, t0, t1, "%s")
+    where, params = f"stream_id = %s{terms}", [stream_id, *bound]
     packed = " || ".join(["float8send(t)", *(
         f"float8send(coalesce({slot}, 'NaN'::float8))" if slot else "float8send('NaN'::float8)"
         for slot in slots)])
     sql = (f"SELECT string_agg({packed}, ''::bytea ORDER BY t) FROM samples "
-           f"WHERE {' AND '.join(where)} GROUP BY seq / {_PG_GROUP} ORDER BY seq / {_PG_GROUP}")
+           f"WHERE {where} GROUP BY seq / {_PG_GROUP} ORDER BY seq / {_PG_GROUP}")
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql, params, binary=True)
@@ -252,13 +231,12 @@ def norm_envelope(store: Store, device: str, columns: Sequence[str], t0: float, 
                 slots = [f"v{cols.index(c)}" if c in cols else None for c in columns]
                 square = (" + ".join(f"{s} * {s}" for s in slots) if all(slots)
                           else "CAST(NULL AS DOUBLE PRECISION)")
-                if db.is_sqlite:
-                    span = _sqlite_span(cursor, stream_id, t0, t1)
-                    if span is None:
-                        continue
-                    where, bound = span
-                else:
-                    where, bound = "stream_id = %s AND t >= %s AND t < %s", [stream_id, t0, t1]
+                window = seq_window(conn, stream_id, t0, t1)
+                if window is None:
+                    continue
+                terms, bound = window_sql(window, t0, t1, mark)
+                where = f"stream_id = {mark}{terms}"
+                bound = [stream_id, *bound]
                 parts.append(f"SELECT {bucket} AS b, min(t) AS a, max(t) AS z, count(*) AS n, "
                              f"min({square}) AS lo, max({square}) AS hi FROM samples "
                              f"WHERE {where} GROUP BY b")
@@ -278,18 +256,32 @@ def norm_envelope(store: Store, device: str, columns: Sequence[str], t0: float, 
 
 def count_between(store: Store, device: str, t0: float | None, t1: float | None) -> int:
     """How many samples of ``device`` have ``t`` in ``[t0, t1)`` (0 for an unknown device)."""
-    smp, s, d = tables.samples, tables.streams, tables.devices
-    query = (
-        sa.select(sa.func.count())
-        .select_from(smp.join(s, s.c.id == smp.c.stream_id).join(d, d.c.id == s.c.device_id))
-        .where(d.c.name == device)
-    )
-    if t0 is not None:
-        query = query.where(smp.c.t >= t0)
-    if t1 is not None:
-        query = query.where(smp.c.t < t1)
-    with store._db.read() as conn:
-        return int(conn.execute(query).scalar_one())
+    db = store._db
+    mark = "?" if db.is_sqlite else "%s"
+    total = 0
+    with db.read() as conn:
+        try:
+            streams = _streams(conn, device)
+        except UnknownDevice:
+            return 0
+        for stream_id, _ in streams:
+            window = seq_window(conn, stream_id, t0, t1)
+            if window is not None:
+                total += _scalar(conn, f"SELECT count(*) FROM samples WHERE stream_id = {mark}",
+                                 stream_id, window, t0, t1, mark)
+    return total
+
+
+def _scalar(conn: Any, sql: str, stream_id: int, window: Window, t0: float | None,
+            t1: float | None, mark: str, close: str = "") -> int:
+    """``sql`` (ending in ``stream_id = <mark>``) restricted to ``window``; its one value."""
+    terms, params = window_sql(window, t0, t1, mark)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql + terms + close, [stream_id, *params])
+        return int(cursor.fetchone()[0])
+    finally:
+        cursor.close()
 
 
 def iter_samples(
@@ -314,25 +306,19 @@ def room_devices(
     in_room = [d for d in store.devices() if d.site == site and d.room == room]
     if not in_room:
         return []
-    smp, s, d = tables.samples, tables.streams, tables.devices
-    found = (
-        sa.select(smp.c.stream_id)
-        .where(smp.c.stream_id == s.c.id)
-        .limit(1)
-    )
-    if t0 is not None:
-        found = found.where(smp.c.t >= t0)
-    if t1 is not None:
-        found = found.where(smp.c.t < t1)
-    query = (
-        sa.select(d.c.name)
-        .select_from(d.join(s, s.c.device_id == d.c.id))
-        .where(d.c.name.in_([r.device for r in in_room]), sa.exists(found))
-        .distinct()
-    )
-    with store._db.read() as conn:
-        names = {row.name for row in conn.execute(query)}
-    return [r for r in in_room if r.device in names]
+    db = store._db
+    mark = "?" if db.is_sqlite else "%s"
+    found = []
+    with db.read() as conn:
+        for row in in_room:
+            for stream_id, _ in _streams(conn, row.device):
+                window = seq_window(conn, stream_id, t0, t1)
+                if window is not None and _scalar(
+                        conn, f"SELECT count(*) FROM (SELECT 1 FROM samples WHERE stream_id = "
+                        f"{mark}", stream_id, window, t0, t1, mark, close=" LIMIT 1) AS one"):
+                    found.append(row)
+                    break
+    return found
 
 
 def session_counts(store: Store, session_ids: Sequence[str]) -> dict[str, SessionCounts]:

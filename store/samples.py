@@ -3,8 +3,9 @@
 Layout: one ``streams`` row per (device, boot) lists the device's value columns; each
 sample is one ``samples`` row ``(stream_id, seq, t, t_dev, v0 … v15)`` keyed by
 ``(stream_id, seq)``, so a redelivered batch is dropped by ``ON CONFLICT DO NOTHING``.
-``t`` is host time (what replay ranges use, indexed per stream), ``t_dev`` device time.
-A batch's ``t`` column (irregular devices) becomes ``t_dev`` and is not a value column.
+``t`` is host time (what replay ranges use: :mod:`store.spans` turns a time range into a
+seq range), ``t_dev`` device time. A batch's ``t`` column (irregular devices) becomes
+``t_dev`` and is not a value column. Each batch also adds one ``sample_spans`` row.
 
 Inserts do no work per row in Python (see :mod:`store.sample_writes`). Device and
 stream ids are cached in memory once their transaction has committed.
@@ -30,6 +31,7 @@ from store.db import Database
 from store.errors import InvalidData, UnknownDevice
 from store.rows import InsertResult
 from store.sample_writes import Layout, group_runs, insert_postgres, insert_sqlite
+from store.spans import insert_spans, seq_window, span_row, window_sql
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,9 @@ class SampleStore:
                 inserted = insert_sqlite(conn, runs)
             else:
                 inserted = insert_postgres(conn, runs)
+            spans = [span_row(sid, b, layout.t_index) for layout, members in runs
+                     for sid, b in members]
+            insert_spans(conn, spans, sqlite=self._db.is_sqlite)
         with self._lock:  # only now: ids from a rolled-back transaction never get cached
             self._device_ids.update(new_devices)
             self._streams.update(new_streams)
@@ -238,16 +243,18 @@ def _select_samples(
     t1: float | None,
 ) -> list[Row]:
     mark = "?" if db.is_sqlite else "%s"
-    where = [f"stream_id IN ({', '.join([mark] * len(stream_ids))})"]
-    params: list[Any] = list(stream_ids)
-    if t0 is not None:
-        where.append(f"t >= {mark}")
-        params.append(float(t0))
-    if t1 is not None:
-        where.append(f"t < {mark}")
-        params.append(float(t1))
     names = ", ".join(("stream_id", "seq", "t", "t_dev", *_SLOTS[:width]))
-    sql = f"SELECT {names} FROM samples WHERE {' AND '.join(where)} ORDER BY t, stream_id, seq"
+    parts, params = [], []
+    for stream_id in stream_ids:
+        window = seq_window(conn, stream_id, t0, t1)
+        if window is None:
+            continue
+        terms, bound = window_sql(window, t0, t1, mark)
+        parts.append(f"SELECT {names} FROM samples WHERE stream_id = {mark}{terms}")
+        params += [stream_id, *bound]
+    if not parts:
+        return []
+    sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS picked ORDER BY t, stream_id, seq"
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql, params)

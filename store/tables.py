@@ -4,7 +4,8 @@ Times are float seconds since the epoch (host clock) unless named ``t_dev`` (dev
 clock). Sample values live in a fixed set of nullable float slots ``v0 … v15``; the
 ``streams`` row of a (device, boot) says which device column each slot holds. That keeps
 one narrow, clustered table for every device kind, so inserts are a single executemany
-and a replay read is one index range scan per stream.
+and a replay read is one primary-key range scan per stream (``sample_spans`` turns a time
+range into the seq range: :mod:`store.spans`).
 
 Changing a table here needs a new step in :mod:`store.migrations` (see there).
 """
@@ -95,8 +96,22 @@ samples = sa.Table(
     sa.Column("t_dev", Time, nullable=False),
     *(sa.Column(f"v{i}", sa.Double, nullable=True) for i in range(VALUE_SLOTS)),
     sa.PrimaryKeyConstraint("stream_id", "seq"),
-    sa.Index("ix_samples_stream_id_t", "stream_id", "t"),
     # Clustered on (stream_id, seq) in SQLite: inserts append, replay reads are local.
+    # No index on t: time ranges go through sample_spans (one row a batch, not a sample).
+    sqlite_with_rowid=False,
+)
+
+sample_spans = sa.Table(
+    "sample_spans",
+    metadata,
+    # one row per stored batch: its seq range and (a little wider than) its host times,
+    # so that a time range becomes a seq range of samples' primary key
+    sa.Column("stream_id", sa.Integer, nullable=False),
+    sa.Column("seq0", sa.BigInteger, nullable=False),
+    sa.Column("seq1", sa.BigInteger, nullable=False),
+    sa.Column("t_min", Time, nullable=False),
+    sa.Column("t_max", Time, nullable=False),
+    sa.PrimaryKeyConstraint("stream_id", "seq0"),
     sqlite_with_rowid=False,
 )
 

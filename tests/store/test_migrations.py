@@ -13,12 +13,16 @@ from store.errors import MigrationError
 from store.migrations import MIGRATIONS, Migration, add_column, create_index, create_table
 from tests.store.factories import Events, batches
 
+NEXT = len(MIGRATIONS) + 1
+"""The version of a test-only step after the real ones."""
+ALL = list(range(1, NEXT))  # the versions of the real steps
+
 
 def _v2_step(calls: list[int]) -> Migration:
-    """A test-only version 2: a new column (backfilled), a new table and an index."""
+    """A test-only next version: a new column (backfilled), a new table and an index."""
 
     def upgrade(conn: Connection) -> None:
-        calls.append(2)
+        calls.append(NEXT)
         add_column(conn, "children", sa.Column("birth_year", sa.Integer, nullable=True))
         conn.exec_driver_sql("UPDATE children SET birth_year = 2019")
         notes = sa.Table(
@@ -31,7 +35,7 @@ def _v2_step(calls: list[int]) -> Migration:
         create_table(conn, notes)
         create_index(conn, "ix_clinic_notes_child_id", "clinic_notes", "child_id")
 
-    return Migration(2, "test: children.birth_year, clinic_notes", upgrade)
+    return Migration(NEXT, "test: children.birth_year, clinic_notes", upgrade)
 
 
 def _inspect(url: str) -> tuple[dict[str, list[str]], list[tuple[int, str]]]:
@@ -69,7 +73,7 @@ def test_an_older_store_upgrades_in_place_with_its_data_intact(store_url: str) -
     calls: list[int] = []
 
     with open_store(store_url, migrations=(*MIGRATIONS, _v2_step(calls))) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == NEXT
         assert store.count_samples() == 100
         assert store.read_samples("board-1")["seq"].tolist() == list(range(100))
         assert store.rep_count("a") == 1
@@ -88,13 +92,13 @@ def test_an_older_store_upgrades_in_place_with_its_data_intact(store_url: str) -
     finally:
         engine.dispose()
     assert indexes == ["ix_clinic_notes_child_id"]
-    assert [v for v, _ in versions] == [1, 2]
-    assert calls == [2]
+    assert [v for v, _ in versions] == [*ALL, NEXT]
+    assert calls == [NEXT]
 
     # opening again at the same version runs nothing
     with open_store(store_url, migrations=(*MIGRATIONS, _v2_step(calls))) as store:
-        assert store.schema_version == 2
-    assert calls == [2]
+        assert store.schema_version == NEXT
+    assert calls == [NEXT]
 
 
 def test_backfill_in_a_step_reaches_existing_rows(store_url: str) -> None:
@@ -113,8 +117,8 @@ def test_backfill_in_a_step_reaches_existing_rows(store_url: str) -> None:
 def test_a_fresh_store_runs_every_step(store_url: str) -> None:
     calls: list[int] = []
     with open_store(store_url, migrations=(*MIGRATIONS, _v2_step(calls))) as store:
-        assert store.schema_version == 2
-    assert calls == [2]
+        assert store.schema_version == NEXT
+    assert calls == [NEXT]
 
 
 def test_step_helpers_skip_a_change_step_1_already_made(store_url: str) -> None:
@@ -125,9 +129,9 @@ def test_step_helpers_skip_a_change_step_1_already_made(store_url: str) -> None:
         create_index(conn, "ix_audit_t", "audit", "t")
         create_table(conn, tables.gaps)
 
-    step = Migration(2, "already applied by the baseline", already_there)
+    step = Migration(NEXT, "already applied by the baseline", already_there)
     with open_store(store_url, migrations=(*MIGRATIONS, step)) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == NEXT
         store.add_child("c-1", "Alma")
         assert store.children()[0].display_name == "Alma"
 
@@ -137,11 +141,11 @@ def test_a_store_from_a_newer_program_is_refused_untouched(store_url: str) -> No
     with open_store(store_url, migrations=(*MIGRATIONS, _v2_step([]))):
         pass
 
-    with pytest.raises(MigrationError, match="schema version 2, newer"):
+    with pytest.raises(MigrationError, match=f"schema version {NEXT}, newer"):
         open_store(store_url)
 
     _, versions = _inspect(store_url)
-    assert [v for v, _ in versions] == [1, 2]
+    assert [v for v, _ in versions] == [*ALL, NEXT]
 
 
 def test_a_failing_step_leaves_the_store_as_it_was(store_url: str) -> None:
@@ -151,8 +155,8 @@ def test_a_failing_step_leaves_the_store_as_it_was(store_url: str) -> None:
         add_column(conn, "children", sa.Column("half_done", sa.Integer, nullable=True))
         conn.exec_driver_sql("UPDATE no_such_table SET x = 1")
 
-    with pytest.raises(MigrationError, match="migration 2 .*failed"):
-        open_store(store_url, migrations=(*MIGRATIONS, Migration(2, "broken", broken)))
+    with pytest.raises(MigrationError, match=f"migration {NEXT} .*failed"):
+        open_store(store_url, migrations=(*MIGRATIONS, Migration(NEXT, "broken", broken)))
 
     columns, versions = _inspect(store_url)
     assert "half_done" not in columns["children"]  # the DDL was rolled back too
@@ -163,7 +167,8 @@ def test_a_failing_step_leaves_the_store_as_it_was(store_url: str) -> None:
 
 def test_a_migration_list_out_of_order_is_refused(store_url: str) -> None:
     with pytest.raises(MigrationError, match="out of order"):
-        open_store(store_url, migrations=(*MIGRATIONS, Migration(3, "skips 2", lambda c: None)))
+        open_store(store_url, migrations=(*MIGRATIONS, Migration(NEXT + 1, "skips one",
+                                                                 lambda c: None)))
 
 
 def test_a_database_with_foreign_tables_of_our_names_is_refused(store_url: str) -> None:
