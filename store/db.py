@@ -116,6 +116,11 @@ class Database:
         self._writer = engine.execution_options(**{_BEGIN: "immediate"})
         self._write_lock = threading.Lock()
 
+    @property
+    def mark(self) -> str:
+        """The driver's parameter placeholder in raw SQL."""
+        return "?" if self.is_sqlite else "%s"
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One transaction that commits on success and rolls back on any error."""

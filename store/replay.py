@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from store import tables
 from store.errors import UnknownDevice
 from store.rows import DeviceRow
-from store.spans import Window, seq_window, window_sql
+from store.spans import stream_where
 from store.store import Store
 
 S, ST, R = tables.sessions, tables.sets, tables.reps
@@ -119,18 +119,6 @@ _SQLITE_NULL = "-9e999"
 packs as a float; turned into NaN after."""
 
 
-def _sqlite_span(conn: Any, stream_id: int, t0: float | None, t1: float | None
-                 ) -> tuple[str, list[float | int]] | None:
-    """The WHERE clause scanning the rows of a stream with ``t`` in ``[t0, t1)`` in primary
-    key order (no lookup per row): a ``seq`` range from the stream's spans, and the exact
-    time filter. None when no rows can be there."""
-    window = seq_window(conn, stream_id, t0, t1)
-    if window is None:
-        return None
-    terms, params = window_sql(window, t0, t1, "?")
-    return f"stream_id = ?{terms}", [stream_id, *params]
-
-
 def _select_sqlite(conn: Any, stream_id: int, slots: Sequence[str | None],
                    t0: float | None, t1: float | None) -> np.ndarray:
     """The rows packed into float64 bytes inside the query, by two C functions registered
@@ -141,7 +129,7 @@ def _select_sqlite(conn: Any, stream_id: int, slots: Sequence[str | None],
     packed = bytearray()
     raw.create_function("dmi_pack", width, struct.Struct(f"{width}d").pack)
     raw.create_function("dmi_keep", 1, packed.extend)
-    span = _sqlite_span(conn, stream_id, t0, t1)
+    span = stream_where(conn, stream_id, t0, t1, "?")  # in primary key order
     cursor = raw.cursor()
     try:
         if span is not None:
@@ -168,11 +156,10 @@ def _bytes_postgres(conn: Any, stream_id: int, slots: Sequence[str | None],
     """Rows packed server-side into big-endian float8 bytes (``float8send``, NULL → NaN),
     a few thousand rows per value, parsed by numpy: about 2.5× faster than fetching a
     million rows as Python tuples, and no per-row work in Python."""
-    window = seq_window(conn, stream_id, t0, t1)
-    if window is None:
+    span = stream_where(conn, stream_id, t0, t1, "%s")
+    if span is None:
         return np.empty((0, 1 + len(slots)))
-    terms, bound = window_sql(window, t0, t1, "%s")
-    where, params = f"stream_id = %s{terms}", [stream_id, *bound]
+    where, params = span
     packed = " || ".join(["float8send(t)", *(
         f"float8send(coalesce({slot}, 'NaN'::float8))" if slot else "float8send('NaN'::float8)"
         for slot in slots)])
@@ -218,7 +205,7 @@ def norm_envelope(store: Store, device: str, columns: Sequence[str], t0: float, 
         raise ValueError(f"norm_envelope needs buckets >= 1 and t1 > t0, got {buckets}, "
                          f"[{t0}, {t1})")
     db = store._db
-    mark = "?" if db.is_sqlite else "%s"
+    mark = db.mark
     # the last sample may round into bucket `buckets`: clamp it
     bucket = (f"min(CAST((t - {mark}) / {mark} AS INTEGER), {mark})" if db.is_sqlite else
               f"least(floor((t - {mark}) / {mark})::bigint, {mark})")
@@ -231,12 +218,10 @@ def norm_envelope(store: Store, device: str, columns: Sequence[str], t0: float, 
                 slots = [f"v{cols.index(c)}" if c in cols else None for c in columns]
                 square = (" + ".join(f"{s} * {s}" for s in slots) if all(slots)
                           else "CAST(NULL AS DOUBLE PRECISION)")
-                window = seq_window(conn, stream_id, t0, t1)
-                if window is None:
+                span = stream_where(conn, stream_id, t0, t1, mark)
+                if span is None:
                     continue
-                terms, bound = window_sql(window, t0, t1, mark)
-                where = f"stream_id = {mark}{terms}"
-                bound = [stream_id, *bound]
+                where, bound = span
                 parts.append(f"SELECT {bucket} AS b, min(t) AS a, max(t) AS z, count(*) AS n, "
                              f"min({square}) AS lo, max({square}) AS hi FROM samples "
                              f"WHERE {where} GROUP BY b")
@@ -257,7 +242,6 @@ def norm_envelope(store: Store, device: str, columns: Sequence[str], t0: float, 
 def count_between(store: Store, device: str, t0: float | None, t1: float | None) -> int:
     """How many samples of ``device`` have ``t`` in ``[t0, t1)`` (0 for an unknown device)."""
     db = store._db
-    mark = "?" if db.is_sqlite else "%s"
     total = 0
     with db.read() as conn:
         try:
@@ -265,21 +249,18 @@ def count_between(store: Store, device: str, t0: float | None, t1: float | None)
         except UnknownDevice:
             return 0
         for stream_id, _ in streams:
-            window = seq_window(conn, stream_id, t0, t1)
-            if window is not None:
-                total += _scalar(conn, f"SELECT count(*) FROM samples WHERE stream_id = {mark}",
-                                 stream_id, window, t0, t1, mark)
+            span = stream_where(conn, stream_id, t0, t1, db.mark)
+            if span is not None:
+                total += _fetchone(conn, f"SELECT count(*) FROM samples WHERE {span[0]}",
+                                   span[1])[0]
     return total
 
 
-def _scalar(conn: Any, sql: str, stream_id: int, window: Window, t0: float | None,
-            t1: float | None, mark: str, close: str = "") -> int:
-    """``sql`` (ending in ``stream_id = <mark>``) restricted to ``window``; its one value."""
-    terms, params = window_sql(window, t0, t1, mark)
+def _fetchone(conn: Any, sql: str, params: list[Any]) -> Any:
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(sql + terms + close, [stream_id, *params])
-        return int(cursor.fetchone()[0])
+        cursor.execute(sql, params)
+        return cursor.fetchone()
     finally:
         cursor.close()
 
@@ -307,15 +288,13 @@ def room_devices(
     if not in_room:
         return []
     db = store._db
-    mark = "?" if db.is_sqlite else "%s"
     found = []
     with db.read() as conn:
         for row in in_room:
             for stream_id, _ in _streams(conn, row.device):
-                window = seq_window(conn, stream_id, t0, t1)
-                if window is not None and _scalar(
-                        conn, f"SELECT count(*) FROM (SELECT 1 FROM samples WHERE stream_id = "
-                        f"{mark}", stream_id, window, t0, t1, mark, close=" LIMIT 1) AS one"):
+                span = stream_where(conn, stream_id, t0, t1, db.mark)
+                if span is not None and _fetchone(
+                        conn, f"SELECT 1 FROM samples WHERE {span[0]} LIMIT 1", span[1]):
                     found.append(row)
                     break
     return found

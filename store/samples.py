@@ -31,7 +31,7 @@ from store.db import Database
 from store.errors import InvalidData, UnknownDevice
 from store.rows import InsertResult
 from store.sample_writes import Layout, group_runs, insert_postgres, insert_sqlite
-from store.spans import insert_spans, seq_window, span_row, window_sql
+from store.spans import insert_spans, span_row, stream_where
 
 log = logging.getLogger(__name__)
 
@@ -242,16 +242,13 @@ def _select_samples(
     t0: float | None,
     t1: float | None,
 ) -> list[Row]:
-    mark = "?" if db.is_sqlite else "%s"
     names = ", ".join(("stream_id", "seq", "t", "t_dev", *_SLOTS[:width]))
     parts, params = [], []
     for stream_id in stream_ids:
-        window = seq_window(conn, stream_id, t0, t1)
-        if window is None:
-            continue
-        terms, bound = window_sql(window, t0, t1, mark)
-        parts.append(f"SELECT {names} FROM samples WHERE stream_id = {mark}{terms}")
-        params += [stream_id, *bound]
+        span = stream_where(conn, stream_id, t0, t1, db.mark)
+        if span is not None:
+            parts.append(f"SELECT {names} FROM samples WHERE {span[0]}")
+            params += span[1]
     if not parts:
         return []
     sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS picked ORDER BY t, stream_id, seq"

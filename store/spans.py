@@ -5,7 +5,7 @@ an index entry per sample was a quarter of SQLite's insert work, and more than a
 of the recorder's CPU (``bench/record_throughput.py``). Instead every batch adds one
 span row, ``(stream_id, seq0, seq1, t_min, t_max)``, with ``[t_min, t_max]`` holding the
 host time of each of its rows (widened by :data:`PAD`). A time range ``[t0, t1)`` then
-becomes the seq range of the spans that overlap it (:func:`seq_window`), scanned in
+becomes the seq range of the spans that overlap it (:func:`stream_where`), scanned in
 primary-key order with the exact time filter applied to each row.
 
 That stays exact whatever the order of host times: a batch whose clock offset stepped
@@ -15,26 +15,19 @@ rows are filtered by their own ``t``).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ingest.schema import SampleBatch
+from store import tables
 
 PAD = 1e-3
 """Seconds a span is widened by on each side: far more than the rounding of any time
 computation, so a span never misses a row of its batch."""
 
 SpanRow = tuple[int, int, int, float, float]
-
-
-class Window(NamedTuple):
-    """The seq range of a stream that holds every row with ``t`` in a time range."""
-
-    lo: int
-    hi: int
-    whole: bool  # every row of the stream is in the time range: no time filter needed
 
 
 def span_row(stream_id: int, batch: SampleBatch, t_index: int | None) -> SpanRow:
@@ -69,47 +62,38 @@ def insert_spans(conn: Connection, rows: list[SpanRow], *, sqlite: bool) -> None
         cursor.close()
 
 
-_SP = sa.table("sample_spans", sa.column("stream_id"), sa.column("seq0"), sa.column("seq1"),
-               sa.column("t_min"), sa.column("t_max"))
+_SP = tables.sample_spans
 
 
-def seq_window(conn: Connection, stream_id: int, t0: float | None, t1: float | None
-               ) -> Window | None:
-    """Where the rows of ``stream_id`` with ``t`` in ``[t0, t1)`` lie: a seq range (and
-    whether it is the whole stream, all in range), or None if none can be there. One
-    scan of the stream's spans (a 45-minute stream at 100 Hz has about 11,000)."""
+def stream_where(conn: Connection, stream_id: int, t0: float | None, t1: float | None,
+                 mark: str) -> tuple[str, list[Any]] | None:
+    """A WHERE clause (and its parameters; ``mark`` is the driver's placeholder) for the
+    rows of ``stream_id`` with ``t`` in ``[t0, t1)``: the seq range of the spans that
+    overlap it, plus the exact time filter unless the whole stream is in range. None if
+    no row can be there. One scan of the stream's spans (a 45-minute stream at 100 Hz
+    has about 11,000)."""
     overlap: list[sa.ColumnElement[bool]] = [sa.true()]
     if t0 is not None:
         overlap.append(_SP.c.t_max >= float(t0))
     if t1 is not None:
         overlap.append(_SP.c.t_min < float(t1))
     hit = sa.and_(*overlap)
-    row = conn.execute(
+    first, last, hit_lo, hit_hi = conn.execute(
         sa.select(sa.func.min(_SP.c.t_min), sa.func.max(_SP.c.t_max),
-                  sa.func.min(_SP.c.seq0), sa.func.max(_SP.c.seq1),
                   sa.func.min(sa.case((hit, _SP.c.seq0))),
                   sa.func.max(sa.case((hit, _SP.c.seq1))))
         .where(_SP.c.stream_id == stream_id)
     ).one()
-    first, last, lo, hi, hit_lo, hit_hi = row
     if hit_lo is None:
         return None
+    sql = f"stream_id = {mark} AND seq BETWEEN {mark} AND {mark}"
+    params: list[Any] = [stream_id, int(hit_lo), int(hit_hi)]
     if (t0 is None or first >= t0) and (t1 is None or last < t1):
-        return Window(int(lo), int(hi), True)
-    return Window(int(hit_lo), int(hit_hi), False)
-
-
-def window_sql(window: Window, t0: float | None, t1: float | None, mark: str
-               ) -> tuple[str, list[Any]]:
-    """``AND …`` terms (after ``stream_id = <mark>``) selecting the rows of ``window`` with
-    ``t`` in ``[t0, t1)``, and their parameters; ``mark`` is the driver's placeholder."""
-    sql = f" AND seq BETWEEN {mark} AND {mark}"
-    params: list[Any] = [window.lo, window.hi]
-    if not window.whole:
-        if t0 is not None:
-            sql += f" AND t >= {mark}"
-            params.append(float(t0))
-        if t1 is not None:
-            sql += f" AND t < {mark}"
-            params.append(float(t1))
+        return sql, params  # every row of the stream is in range (the spans overlap all)
+    if t0 is not None:
+        sql += f" AND t >= {mark}"
+        params.append(float(t0))
+    if t1 is not None:
+        sql += f" AND t < {mark}"
+        params.append(float(t1))
     return sql, params
