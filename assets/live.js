@@ -64,6 +64,13 @@
       }
     };
     this.es.onmessage = function (ev) { self.onFrame(JSON.parse(ev.data)); };
+    // The server ends a stream whose link was revoked or expired, or whose account was
+    // disabled: say so plainly and stop reconnecting.
+    this.es.addEventListener("ended", function (ev) {
+      self.closed = true;
+      self.es.close();
+      self.banner("ended", ev.data || "This live view has ended.");
+    });
   };
 
   Session.prototype.close = function () {
@@ -83,6 +90,12 @@
   Session.prototype.onFrame = function (frame) {
     stats.frames += 1;
     var now = Date.now();
+    (frame.gone || []).forEach(function (name) {  // devices the room no longer shows
+      var gone = this.devices[name];
+      if (gone && gone.el) { gone.el.remove(); }
+      delete this.devices[name];
+      if (this.tiltDevice === name) { this.tiltDevice = null; }
+    }, this);
     for (var name in frame.devices || {}) {
       var entry = frame.devices[name];
       var d = this.devices[name];

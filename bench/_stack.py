@@ -12,7 +12,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from dashboard.auth import kiosk_token
+from dashboard import kiosk_links
 from dmi_live import services
 from dmi_live.broker import free_port
 from dmi_live.settings import BrokerSettings, Settings
@@ -86,7 +86,8 @@ def start_stack(data_dir: Path, *, baseline: bool = True, baseline_interval_ms: 
         dashboard.stop()
         broker.stop()
         raise
-    token = kiosk_token(settings.secret_key, ROOM)
+    token, _ = kiosk_links.create(dashboard.store, settings.secret_key, ROOM, created_by="bench",
+                                  now=time.time())
     stack = Stack(replace(settings, http_port=int(dashboard.url.rsplit(":", 1)[1])), broker,
                   dashboard, ingest, f"{dashboard.url}/wall/{ROOM}?k={token}")
     if baseline:

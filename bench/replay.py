@@ -100,6 +100,7 @@ def create_session(store: Store) -> int:
                             id=f"{sid}-z"))
     events.append(Event("session_end", T0 + n / FS - 1 / FS, session=SESSION, author="ana",
                         id=f"{SESSION}-end"))
+    store.add_child("c-bench", "")
     for event in events:
         store.apply_event("demo", "room-1", event)
     return inserted

@@ -1,4 +1,5 @@
-"""Passwords and sign-in throttling. Pure: no Flask, no store.
+"""Passwords: rules, hashing and checking. Pure: no Flask, no store (sign-in throttling
+is :mod:`dashboard.throttle`).
 
 Passwords are hashed with scrypt (``hashlib.scrypt``, N=2**14, r=8, p=1, 16-byte salt),
 a standard memory-hard slow hash; the stored form is
@@ -11,10 +12,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
-from dataclasses import dataclass, field
 
 ROLES = ("therapist", "supervisor", "admin")
 MIN_PASSWORD = 10
@@ -54,37 +51,3 @@ def verify_password(password: str, stored: str) -> bool:
 # A hash to verify against when the user does not exist, so that a wrong user name
 # costs as long as a wrong password (no user enumeration by timing).
 DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
-
-
-@dataclass
-class Throttle:
-    """At most ``attempts`` failed sign-ins per key in ``window_s``; then wait ``lockout_s``."""
-
-    attempts: int = 5
-    window_s: float = 300.0
-    lockout_s: float = 300.0
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-    _locked_until: dict[str, float] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def retry_after(self, key: str, now: float | None = None) -> float:
-        """Seconds until ``key`` may try again (0 when it may try now)."""
-        now = time.time() if now is None else now
-        with self._lock:
-            return max(0.0, self._locked_until.get(key, 0.0) - now)
-
-    def failed(self, key: str, now: float | None = None) -> None:
-        now = time.time() if now is None else now
-        with self._lock:
-            recent = self._failures.setdefault(key, deque())
-            recent.append(now)
-            while recent and recent[0] < now - self.window_s:
-                recent.popleft()
-            if len(recent) >= self.attempts:
-                self._locked_until[key] = now + self.lockout_s
-                recent.clear()
-
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-            self._locked_until.pop(key, None)

@@ -4,11 +4,16 @@ live state to the :class:`~ingest.schema.Event` to publish.
 The state comes from the session engine's snapshot on the server, never from the
 browser, so a tampered page cannot end another room's set. Every refusal is an
 :class:`ActionError` whose message the remote shows as it is.
+
+A session starts only for a child the store knows (and the user may see): children are
+added by an admin, never by a session start, so a forged child id is refused here before
+anything is published (and the store refuses it too).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Container
 from typing import Protocol
 
 from ingest.schema import Event, SchemaError
@@ -43,11 +48,16 @@ def _event(kind: str, *, now: float, author: str, session: str | None = None,
 
 
 def start_session(state: RoomStateLike | None, *, child: str | None, author: str,
-                  now: float) -> Event:
+                  now: float, children: Container[str] | None = None) -> Event:
+    """``children``: the children this user may start a session for (None: not checked
+    here; the store still refuses a child it does not know)."""
     if state is not None and state.session:
         raise ActionError("A session is already running in this room. End it first.")
     if not child:
         raise ActionError("Pick the child first.")
+    if children is not None and child not in children:
+        raise ActionError(f"No child {child!r} in the records. An admin adds children on "
+                          "the admin page.")
     return _event("session_start", now=now, author=author, session=new_id("ses"),
                   data={"child": child})
 
@@ -140,8 +150,10 @@ def note(state: RoomStateLike | None, *, text: str | None, author: str, now: flo
 
 
 def dispatch(trigger: str, form: dict[str, object], state: RoomStateLike | None, *,
-             author: str, now: float) -> tuple[list[Event], str]:
-    """The events a remote button means, and the confirmation to show."""
+             author: str, now: float, children: Container[str] | None = None
+             ) -> tuple[list[Event], str]:
+    """The events a remote button means, and the confirmation to show (``children``: as
+    for :func:`start_session`)."""
     from dashboard import ids  # local: ids is a leaf module, keeps this module UI-free
 
     def text(key: str) -> str | None:
@@ -165,8 +177,8 @@ def dispatch(trigger: str, form: dict[str, object], state: RoomStateLike | None,
         return [note(state, text=text("note"), author=author, now=now, family_visible=shared)], \
             "Note added" + (" (the family sees it)" if shared else "")
     if trigger == ids.REMOTE_SESSION_START:
-        return [start_session(state, child=text("child"), author=author, now=now)], \
-            "Session started"
+        return [start_session(state, child=text("child"), author=author, now=now,
+                              children=children)], "Session started"
     if trigger == ids.REMOTE_SESSION_END:
         return end_session(state, author=author, now=now), "Session ended"
     if trigger.startswith("tag:"):

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dashboard import kiosk_links
 from dashboard.accounts import ROLES, PasswordError, check_password_rules, hash_password
-from dashboard.auth import Principal, kiosk_token
+from dashboard.auth import Principal
 from dashboard.family_links import new_token, parse_duration
 from ingest.engine_parts import PROFILE_FOR_CATALOG
 from store.errors import ExerciseLocked, StoreError
-from store.rows import DOMAINS, ExerciseRow, FamilyLinkRow
+from store.rows import DOMAINS, ExerciseRow, FamilyLinkRow, KioskLinkRow
 
 STAFF = frozenset(ROLES)
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -64,6 +65,16 @@ class Created:
 class LinkView:
     id: int
     child: str
+    state: str  # "active" | "expired" | "revoked"
+    created_by: str
+    created: float
+    expires: float
+
+
+@dataclass(frozen=True)
+class KioskView:
+    id: str
+    room: str
     state: str  # "active" | "expired" | "revoked"
     created_by: str
     created: float
@@ -286,17 +297,36 @@ def known_rooms(settings_rooms: Iterable[str], devices: Iterable[Any]) -> list[s
     return sorted(r for r in rooms if ROOM.match(r))
 
 
-def kiosk_url(secret_key: str, room: str, base_url: str) -> str:
-    return f"{base_url.rstrip('/')}/wall/{room}?k={kiosk_token(secret_key, room)}"
+def kiosk_views(links: Iterable[KioskLinkRow], now: float) -> list[KioskView]:
+    return [KioskView(k.id, k.room, kiosk_links.state(k, now), k.created_by, k.created,
+                      k.expires) for k in links]
 
 
 def kiosk_link(store: Any, actor: str, *, secret_key: str, room: Any, rooms: Sequence[str],
-               base_url: str) -> Created:
+               base_url: str, now: float, days: Any = kiosk_links.DEFAULT_DAYS) -> Created:
+    """A new wall-screen link for ``room``, working for ``days`` days; audited."""
     if not isinstance(room, str) or room not in rooms:
         raise FormError("Room", "choose a room from the list")
-    store.audit(actor, "show kiosk link", None, room)
-    return Created(f"Wall-screen link for {room}: open it once on the room's screen.",
-                   kiosk_url(secret_key, room, base_url))
+    days = _whole("Works for (days)", days, 1, kiosk_links.MAX_DAYS)
+    token, link = kiosk_links.create(store, secret_key, room, created_by=actor, now=now,
+                                     days=days)
+    store.audit(actor, "create kiosk link", None,
+                f"link {link.id} for {room}, until {when(link.expires)}")
+    return Created(f"Wall-screen link {link.id} for {room} works until {when(link.expires)}. "
+                   "Open it once on the room's screen; copy it now: it is shown only this once.",
+                   kiosk_links.url(base_url, room, token))
+
+
+def revoke_kiosk_link(store: Any, actor: str, *, link_id: Any) -> str:
+    link = store.kiosk_link(link_id) if isinstance(link_id, str) and link_id else None
+    if link is None:
+        raise FormError("Link", f"there is no wall-screen link {link_id!r}")
+    if link.revoked:
+        raise FormError("Link", f"wall-screen link {link.id} is revoked already")
+    _store(lambda: store.revoke_kiosk_link(link.id))
+    store.audit(actor, "revoke kiosk link", None, f"link {link.id} for {link.room}")
+    return (f"Revoked wall-screen link {link.id} of {link.room}: that screen is signed out "
+            "at its next request.")
 
 
 # ----------------------------------------------------------------------------- exercises

@@ -13,17 +13,17 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import dash
 import flask
 from dash import dcc, html
 from werkzeug.exceptions import Forbidden
 
-from dashboard import accounts, actions, auth, family_links, ids, routes
+from dashboard import actions, auth, auth_routes, ids, routes, web_guard
 from dashboard.cache import init_cache
 from dashboard.exports import init_exports
 from dashboard.live import LiveHub
+from dashboard.throttle import SignInThrottle
 from dmi_live.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,109 +37,27 @@ CALLBACK_MODULES = (
     "dashboard.callbacks.progress",
     "dashboard.callbacks.admin",
 )
-IDLE_TIMEOUT_S = 30 * 60
-
-
-def _safe_next(path: str | None) -> str:
-    """Only same-site relative paths, never ``//host`` or a scheme."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/"
-    return path
-
-
-def _register_auth_routes(server: flask.Flask, store: Any, throttle: accounts.Throttle) -> None:
-    @server.before_request
-    def _resolve_principal() -> Any:
-        token = flask.request.args.get("k")
-        if token is not None:
-            principal = auth.kiosk_principal(server.secret_key, token)  # type: ignore[arg-type]
-            if principal is None:
-                raise Forbidden("this wall-screen link is not valid")
-            auth.sign_in(principal)
-            return flask.redirect(flask.request.path)
-        principal = auth.current()
-        if principal is None:
-            return None
-        if principal.kind == "family":
-            link = store.family_link_by_hash(flask.session.get("link", ""))
-            if link is None or not link.is_valid(time.time()):
-                flask.session.clear()
-                flask.g.signed_out = "link-ended"
-            return None
-        if principal.kind != "user":
-            return None
-        now = time.time()
-        seen = flask.session.get("seen", 0.0)
-        user = store.get_user(principal.name)
-        if now - seen > IDLE_TIMEOUT_S or user is None or user.disabled:
-            flask.session.clear()
-            flask.g.signed_out = "expired" if user is not None and not user.disabled else "disabled"
-            return None
-        if user.role != principal.role:  # promoted or demoted since signing in
-            auth.sign_in(auth.Principal(kind="user", name=user.username, role=user.role))
-            seen = 0.0
-        if now - seen > 30:  # refresh the cookie at most every 30 s
-            flask.session["seen"] = now
-        return None
-
-    @server.post("/login")
-    def login() -> Any:
-        form = flask.request.form
-        username = form.get("username", "").strip()
-        password = form.get("password", "")
-        next_path = _safe_next(form.get("next"))
-        keys = [f"user:{username.lower()}", f"addr:{flask.request.remote_addr}"]
-        if any(throttle.retry_after(k) > 0 for k in keys):
-            return flask.redirect("/login?" + urlencode({"error": "locked", "next": next_path}))
-        user = store.get_user(username) if username else None
-        ok = accounts.verify_password(password, user.password_hash if user else
-                                      accounts.DUMMY_HASH)
-        if not ok or user is None:
-            for key in keys:
-                throttle.failed(key)
-            log.info("failed sign-in for %r from %s", username, flask.request.remote_addr)
-            return flask.redirect("/login?" + urlencode({"error": "failed", "next": next_path}))
-        if user.disabled:
-            return flask.redirect("/login?" + urlencode({"error": "disabled"}))
-        for key in keys:
-            throttle.succeeded(key)
-        auth.sign_in(auth.Principal(kind="user", name=user.username, role=user.role))
-        flask.session["seen"] = time.time()
-        store.audit(user.username, "sign-in")
-        return flask.redirect(next_path)
-
-    @server.get("/family/link/<token>")
-    def family_link(token: str) -> Any:
-        """Open a family link: sign this browser in for the link's one child."""
-        secret = str(server.secret_key)
-        link = None
-        if family_links.signature_ok(secret, token):
-            link = store.family_link_by_hash(family_links.token_hash(token))
-        if link is None or not link.is_valid(time.time()):
-            log.info("refused family link from %s", flask.request.remote_addr)
-            return flask.redirect("/family?ended=1")
-        auth.sign_in(auth.Principal(kind="family", name=f"family-link-{link.id}", role="family",
-                                    rooms=frozenset(), children=frozenset([link.child])))
-        flask.session["link"] = link.token_hash
-        store.audit(f"family-link-{link.id}", "open family link", link.child)
-        return flask.redirect("/family")
-
-    @server.post("/logout")
-    def logout() -> Any:
-        flask.session.clear()
-        return flask.redirect("/login")
 
 
 def _register_live_routes(server: flask.Flask, hub: LiveHub) -> None:
+    """Live streams: limited per principal and process, audited, and re-authorised every
+    few seconds while open (:mod:`dashboard.streams`). The streams run outside the
+    request: what they need is captured when they open."""
+    from dashboard import streams
+
+    opens = streams.OpenAudit()
+
+    def store() -> Any:
+        return server.extensions["dmi"]["store"]
+
     @server.get("/live/<room>/stream")
     def live_stream(room: str) -> flask.Response:
-        auth.require_room(room)
-        response = flask.Response(
-            flask.stream_with_context(hub.stream(room)), mimetype="text/event-stream"
-        )
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Accel-Buffering"] = "no"
-        return response
+        principal = auth.require_room(room)
+        state = hub.room_state(room)
+        return streams.open_stream(
+            store(), hub.streams, opens, principal, subject=room,
+            child=state.child if state is not None and state.session else None,
+            make=lambda guard: hub.stream(room, guard=guard))
 
     @server.get("/live/family/stream")
     def family_stream() -> flask.Response:
@@ -147,15 +65,17 @@ def _register_live_routes(server: flask.Flask, hub: LiveHub) -> None:
         if principal is None or principal.kind != "family" or not principal.children:
             raise Forbidden("family links only")
         (child,) = principal.children
-        response = flask.Response(
-            flask.stream_with_context(hub.family_stream(child)), mimetype="text/event-stream"
-        )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return streams.open_stream(
+            store(), hub.streams, opens, principal, subject="family", child=child,
+            make=lambda guard: hub.family_stream(child, guard=guard))
 
     @server.get("/healthz")
     def healthz() -> dict[str, Any]:
-        return {"broker_connected": hub.connected.is_set(), "rejected": hub.rejected}
+        body: dict[str, Any] = {"broker_connected": hub.connected.is_set(),
+                                "rejected": hub.rejected}
+        if routes.is_staff(auth.current()):  # the hub's counters, for staff only
+            body["live"] = {**hub.stats.as_dict(), "streams": hub.streams.open_streams()}
+        return body
 
     @server.after_request
     def _security_headers(response: flask.Response) -> flask.Response:
@@ -222,8 +142,12 @@ def _register_action_routes(server: flask.Flask, hub: LiveHub, store: Any) -> No
         return {"ok": True, "events": [e.type for e in events]}
 
 
-def create_app(settings: Settings, *, hub: LiveHub, store: Any) -> dash.Dash:
-    """Build the Dash app around a live hub and an open :class:`store.Store`."""
+def create_app(settings: Settings, *, hub: LiveHub, store: Any,
+               throttle: SignInThrottle | None = None) -> dash.Dash:
+    """Build the Dash app around a live hub and an open :class:`store.Store`.
+
+    ``throttle``: the sign-in throttle (default: the store's shared one with the standard
+    delays; tests give one with other delays)."""
     settings = settings.with_secret_key()
     server = flask.Flask("dmi_live_dashboard")
     server.secret_key = settings.secret_key
@@ -233,7 +157,7 @@ def create_app(settings: Settings, *, hub: LiveHub, store: Any) -> dash.Dash:
         SESSION_COOKIE_SECURE=settings.http_tls,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
     )
-    _register_auth_routes(server, store, accounts.Throttle())
+    auth_routes.register(server, store, throttle or SignInThrottle(store))
     _register_live_routes(server, hub)
     _register_action_routes(server, hub, store)
     app = dash.Dash(
@@ -246,6 +170,7 @@ def create_app(settings: Settings, *, hub: LiveHub, store: Any) -> dash.Dash:
     )
     app.layout = html.Div([dcc.Location(id=ids.URL), html.Div(id=ids.PAGE)])
     _attach_callbacks(app)
+    web_guard.install(app)
     server.extensions["dmi"] = {"settings": settings, "hub": hub, "store": store}
     init_cache(server, settings)
     init_exports(server, settings)

@@ -4,9 +4,11 @@ A request carries at most one :class:`Principal`, resolved from the signed Flask
 cookie. Kinds:
 
 - ``kiosk`` — a wall screen: one room, nothing else. Created by opening a kiosk link
-  (``/wall/<room>?k=<token>``); the token is signed with the app's secret key and scoped
-  to that room.
-- ``user`` and ``family`` principals come with accounts and family links.
+  (``/wall/<room>?k=<token>``); the token is signed with the app's secret key and names
+  a stored link (:mod:`dashboard.kiosk_links`) with its room and expiry. Every request
+  checks that link again, so revoking it ends the wall's session.
+- ``user`` principals come with a stored sign-in (:mod:`dashboard.signins`), checked on
+  every request; ``family`` principals with a family link, checked the same way.
 
 Every Dash callback and every route that returns data names the room or child it
 touches and calls :func:`require_room` / :func:`require_child`; anything else gets 403.
@@ -14,14 +16,19 @@ touches and calls :func:`require_room` / :func:`require_child`; anything else ge
 
 from __future__ import annotations
 
+import secrets
+import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import Forbidden
 
-KIOSK_SALT = "dmi-kiosk-v1"
+KIOSK_SALT = "dmi-kiosk-v2"  # v1 tokens named only a room and never expired: refused
+KIOSK_DAYS = 180
 
 
 @dataclass(frozen=True)
@@ -59,19 +66,62 @@ class Principal:
         )
 
 
-def kiosk_token(secret_key: str, room: str) -> str:
-    return URLSafeSerializer(secret_key, salt=KIOSK_SALT).dumps({"room": room})
+@dataclass(frozen=True)
+class KioskClaim:
+    """What a wall-screen token says: which stored link, which room, until when."""
+
+    link_id: str
+    room: str
+    expires: float
 
 
-def kiosk_principal(secret_key: str, token: str) -> Principal | None:
+def new_kiosk_link_id() -> str:
+    return secrets.token_hex(5)
+
+
+def kiosk_token(secret_key: str, room: str, *, link_id: str | None = None,
+                expires: float | None = None) -> str:
+    """A signed wall-screen token for ``room``. Links are made with
+    :func:`dashboard.kiosk_links.create`, which stores the link first; a token made here
+    alone (a fresh id, :data:`KIOSK_DAYS` days) is recorded when it is first opened."""
+    claim = {"id": link_id or new_kiosk_link_id(), "room": room,
+             "exp": round(expires if expires is not None else time.time() + KIOSK_DAYS * 86400)}
+    return URLSafeSerializer(secret_key, salt=KIOSK_SALT).dumps(claim)
+
+
+def read_kiosk_token(secret_key: str, token: str) -> KioskClaim | None:
+    """The claim of a well-signed token, or None (the stored link decides if it works)."""
+    if len(token) > 500:
+        return None
     try:
         data = URLSafeSerializer(secret_key, salt=KIOSK_SALT).loads(token)
     except BadSignature:
         return None
-    room = data.get("room") if isinstance(data, dict) else None
-    if not isinstance(room, str):
+    if not isinstance(data, dict):
         return None
+    link_id, room, expires = data.get("id"), data.get("room"), data.get("exp")
+    if not (isinstance(link_id, str) and isinstance(room, str) and isinstance(expires, int)):
+        return None
+    return KioskClaim(link_id, room, float(expires))
+
+
+def kiosk_principal(room: str) -> Principal:
     return Principal(kind="kiosk", name=f"wall {room}", role="kiosk", rooms=frozenset([room]))
+
+
+def safe_next(path: object) -> str:
+    """``path`` if it is a path on this site, else ``/``: never ``//host``, a scheme, a
+    backslash or a control character (browsers drop tabs and newlines, so ``/\t/evil``
+    would become ``//evil``)."""
+    if not isinstance(path, str) or not path.startswith("/") or len(path) > 2000:
+        return "/"
+    if "\\" in path or any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in path):
+        return "/"
+    squeezed = "".join(path.split())
+    parts = urlsplit(squeezed)
+    if squeezed.startswith("//") or parts.scheme or parts.netloc:
+        return "/"
+    return path
 
 
 def current() -> Principal | None:

@@ -60,7 +60,7 @@ def _prune(folder: Path, now: float) -> None:
 
 def start_export(meta: rd.SessionMeta, fmt: str, who: str) -> str:
     """Start exporting ``meta``'s session as ``fmt``; return the job id."""
-    from dmi_live.exporting import FORMATS, default_name
+    from dmi_live.exporting import FORMATS, audit_export, default_name
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
@@ -75,7 +75,7 @@ def start_export(meta: rd.SessionMeta, fmt: str, who: str) -> str:
               "room": meta.room, "owner": who, "error": ""}
     replay_cache.cache.set(_key(job), status, timeout=KEEP_S)
     store = app.extensions["dmi"]["store"]
-    store.audit(who, f"export-{fmt}", meta.child, meta.id)
+    audit_export(store, who, meta.child, meta.id, fmt)
     thread = threading.Thread(target=_run, args=(app, store, meta, fmt, job, status),
                               name=f"export-{job[:8]}", daemon=True)
     thread.start()

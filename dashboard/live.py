@@ -5,6 +5,11 @@ Samples are turned into what the screens draw as they arrive — centre of press
 for boards, trunk pitch/roll in degrees for IMUs — and kept for ``keep_s`` seconds per
 device. Each browser stream keeps a cursor per device and receives everything since its
 cursor (never "the latest sample"), so a slow browser skips nothing it has room for.
+
+Every message is either applied or counted as a reject with its reason
+(:attr:`LiveHub.stats`); rejects are logged a few at a time, then summarised. A stream
+given a :class:`dashboard.streams.StreamGuard` asks it every few seconds whether its
+browser may still watch, and ends with an ``ended`` event when not.
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import paho.mqtt.client as mqtt
@@ -23,125 +28,87 @@ import paho.mqtt.client as mqtt
 from analysis.cop import cop_from_loads
 from analysis.errors import AnalysisError
 from analysis.imu import TrunkTilt
-from analysis.score import stability_score
-from analysis.sway import prediction_ellipse
-from ingest.derived import RoomState, decode_room_state
-from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
-from ingest.schema import (
-    DeviceStatus,
-    Event,
-    SampleBatch,
-    SchemaError,
-    decode_batch,
-    decode_event,
-    decode_status,
-    events_topic,
-    parse_topic,
-    subscription,
+from dashboard.live_decode import Rejected, decode
+from dashboard.live_feeds import (
+    CHANNELS,
+    DEFAULT_SWAY_REFERENCE_CM2,
+    DISPLAY_HZ,
+    ELLIPSE_WINDOW_S,
+    MAX_DEVICES_PER_ROOM,
+    DeviceFeed,
+    Ring,
+    RoomFeed,
+    RoomFull,
+    steadiness,
 )
+from dashboard.live_frames import StreamView, family_view, room_frame
+from dashboard.streams import MAX_STREAMS, MAX_STREAMS_PER_PRINCIPAL, StreamLimiter
+from ingest.derived import RoomState
+from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
+from ingest.ratelog import RateLimitedLog
+from ingest.schema import DeviceStatus, Event, SampleBatch, events_topic, subscription
+
+if TYPE_CHECKING:
+    from dashboard.streams import StreamGuard
+
+__all__ = [
+    "CHANNELS", "DEFAULT_SWAY_REFERENCE_CM2", "DISPLAY_HZ", "ELLIPSE_WINDOW_S",
+    "MAX_DEVICES_PER_ROOM", "DeviceFeed", "HubStats", "LiveHub", "Ring", "RoomFeed",
+    "steadiness",
+]
 
 log = logging.getLogger(__name__)
 
-CHANNELS = {"board": ("ml", "ap"), "imu": ("pitch", "roll")}
-# What the screens draw, per kind (Hz). The SVG redraw is the limit of a live page, so
-# the rings keep only what is drawn; the IMU orientation filter still sees every sample.
-DISPLAY_HZ = {"board": 50.0, "imu": 25.0}
-ELLIPSE_WINDOW_S = 10.0
-# Steadiness on the wall: sway relative to a typical young child's 95 % ellipse over
-# 10 s of play-standing (cm²). 100 = still, 50 = typical, 20 = twice as much sway.
-# The family view uses the child's own reference instead.
-DEFAULT_SWAY_REFERENCE_CM2 = 6.0
-
-
-def steadiness(state: RoomState | None, *, reference_cm2: float = DEFAULT_SWAY_REFERENCE_CM2
-               ) -> float | None:
-    """0–100 steadiness from the engine's streaming sway metrics, or None without data."""
-    if state is None or state.metrics is None or state.metrics.ellipse_area_cm2 is None:
-        return None
-    return round(stability_score(state.metrics.ellipse_area_cm2, reference_cm2), 1)
-
-
-class Ring:
-    """Fixed-capacity buffer of (time, channels…) with a running write index."""
-
-    def __init__(self, channels: tuple[str, ...], capacity: int) -> None:
-        self.channels = channels
-        self.capacity = capacity
-        self.data = np.full((capacity, 1 + len(channels)), np.nan)
-        self.written = 0  # total rows ever written
-
-    def extend(self, rows: np.ndarray) -> None:
-        n = len(rows)
-        if n >= self.capacity:
-            rows, n = rows[-self.capacity:], self.capacity
-        start = self.written % self.capacity
-        first = min(n, self.capacity - start)
-        self.data[start:start + first] = rows[:first]
-        self.data[: n - first] = rows[first:]
-        self.written += len(rows)
-
-    def since(self, cursor: int) -> tuple[np.ndarray, int]:
-        """Rows written after ``cursor`` (at most a full buffer) and the new cursor."""
-        cursor = max(cursor, self.written - self.capacity)
-        n = self.written - cursor
-        if n <= 0:
-            return self.data[:0], self.written
-        idx = np.arange(cursor, self.written) % self.capacity
-        return self.data[idx], self.written
+# what a screen can draw: larger values (cm, degrees) come only from nonsense loads
+MAX_DRAWN = 1e4
+_MAX_REASONS = 64
 
 
 @dataclass
-class DeviceFeed:
-    device: str
-    kind: str
-    ring: Ring
-    tilt: TrunkTilt | None = None
-    status: DeviceStatus | None = None
-    last_data: float = 0.0
+class HubStats:
+    """Messages applied and rejected, with a count per reason and the latest reject."""
 
+    applied: int = 0
+    rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    last_reject: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-@dataclass
-class RoomFeed:
-    room: str
-    devices: dict[str, DeviceFeed] = field(default_factory=dict)
-    changed: threading.Condition = field(default_factory=threading.Condition)
-    version: int = 0
-    state: RoomState | None = None
-    state_json: dict[str, Any] | None = None
-    last_set: dict[str, Any] | None = None
-    ellipse: dict[str, list[float]] | None = None
-    ellipse_at: int = -1
+    def reject(self, reason: str, detail: str) -> None:
+        with self._lock:
+            self.rejected += 1
+            if reason not in self.reasons and len(self.reasons) >= _MAX_REASONS:
+                reason = "other"
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
+            self.last_reject = detail[:300]
 
-    def board(self) -> DeviceFeed | None:
-        return next((d for d in self.devices.values() if d.kind == "board"), None)
-
-    def ellipse_outline(self) -> dict[str, list[float]] | None:
-        """The live 95 % ellipse of the board's last 10 s, computed once per new data."""
-        board = self.board()
-        if board is None or board.ring.written == self.ellipse_at:
-            return self.ellipse
-        self.ellipse_at = board.ring.written
-        rows, _ = board.ring.since(0)
-        recent = rows[rows[:, 0] >= rows[-1, 0] - ELLIPSE_WINDOW_S] if len(rows) else rows
-        try:
-            xs, ys = prediction_ellipse(recent[:, 1], recent[:, 2]).outline(48)
-        except AnalysisError:
-            self.ellipse = None
-        else:
-            self.ellipse = {"x": np.round(xs, 3).tolist(), "y": np.round(ys, 3).tolist()}
-        return self.ellipse
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {"applied": self.applied, "rejected": self.rejected,
+                    "reasons": dict(sorted(self.reasons.items())),
+                    "last_reject": self.last_reject}
 
 
 class LiveHub:
-    """Subscribes once to the site's samples and statuses and fans them out to browsers."""
+    """Subscribes once to the site's samples and statuses and fans them out to browsers.
+
+    ``max_streams`` and ``max_streams_per_principal`` cap the browser streams this
+    process serves (:attr:`streams`); the routes answer the excess with HTTP 429.
+    """
 
     def __init__(self, address: BrokerAddress, *, site: str, client_id: str,
-                 keep_s: float = 12.0) -> None:
+                 keep_s: float = 12.0, max_streams: int = MAX_STREAMS,
+                 max_streams_per_principal: int = MAX_STREAMS_PER_PRINCIPAL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.address = address
         self.site = site
         self.keep_s = keep_s
         self.rooms: dict[str, RoomFeed] = {}
-        self.rejected = 0
+        self.stats = HubStats()
+        self.streams = StreamLimiter(per_process=max_streams,
+                                     per_principal=max_streams_per_principal)
+        self._clock = clock
+        self._log = RateLimitedLog(log, every_s=60.0, burst=5)
         self._lock = threading.Lock()
         self.connected = threading.Event()
         self._stopping = threading.Event()
@@ -149,6 +116,10 @@ class LiveHub:
         self.client.on_connect = safe_callback(self._on_connect)
         self.client.on_disconnect = safe_callback(self._on_disconnect)
         self.client.on_message = safe_callback(self._on_message)
+
+    @property
+    def rejected(self) -> int:
+        return self.stats.rejected
 
     def start(self) -> None:
         self.client.reconnect_delay_set(0.2, 3)
@@ -166,6 +137,7 @@ class LiveHub:
                 feed_room.changed.notify_all()
         self.client.disconnect()
         self.client.loop_stop()
+        self._log.flush()
 
     # ------------------------------------------------------------------ MQTT thread
 
@@ -184,19 +156,37 @@ class LiveHub:
         self.connected.clear()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        """Apply one message, or count it as a reject with its reason: never raises."""
         try:
-            topic = parse_topic(msg.topic)
-            if topic.leaf == "samples":
-                self.add_batch(topic.room, decode_batch(msg.payload))
-            elif topic.leaf == "status" and msg.payload:
-                self.set_status(topic.room, decode_status(msg.payload))
-            elif topic.leaf == "derived":
-                self.set_state(topic.room, decode_room_state(msg.payload))
-            elif topic.leaf == "events":
-                self.note_event(topic.room, decode_event(msg.payload))
-        except SchemaError as exc:
-            self.rejected += 1
-            log.warning("live hub: rejected message on %s: %s", msg.topic, exc)
+            topic, message = decode(msg.topic, msg.payload)
+            room = topic.room
+            if isinstance(message, SampleBatch):
+                self.add_batch(room, message)
+            elif isinstance(message, DeviceStatus):
+                self.set_status(room, message)
+            elif isinstance(message, RoomState):
+                self.set_state(room, message)
+            elif isinstance(message, Event):
+                self.note_event(room, message)
+        except Rejected as exc:
+            self._reject(msg.topic, exc.reason, str(exc))
+        except RoomFull as exc:
+            self._reject(msg.topic, "room full", str(exc))
+        except AnalysisError as exc:
+            self._reject(msg.topic, "not drawable", str(exc))
+        except Exception as exc:  # a bug: one message must still cost only itself
+            self._reject(msg.topic, f"error: {type(exc).__name__}", repr(exc), bug=True)
+        else:
+            self.stats.applied += 1
+
+    def _reject(self, topic: str, reason: str, detail: str, *, bug: bool = False) -> None:
+        self.stats.reject(reason, f"{topic}: {detail}")
+        if bug:
+            self._log.error("live hub: failed message", "live hub: could not apply a "
+                            "message on %s", topic, exc_info=True)
+        else:
+            self._log.warning("live hub: rejected message", "live hub: rejected message "
+                              "on %s (%s): %s", topic[:200], reason, detail[:300])
 
     # ------------------------------------------------------------------ feeding
 
@@ -207,16 +197,6 @@ class LiveHub:
                 feed = self.rooms[room] = RoomFeed(room)
             return feed
 
-    def _device(self, room: RoomFeed, device: str, kind: str, period: float) -> DeviceFeed:
-        feed = room.devices.get(device)
-        if feed is None or feed.kind != kind:
-            # rows are kept counting back from each batch's newest sample, so small batches
-            # keep up to twice the nominal display rate: room for that
-            hz = 2 * min(DISPLAY_HZ[kind], 1.0 / period)
-            feed = DeviceFeed(device, kind, Ring(CHANNELS[kind], max(16, int(self.keep_s * hz))))
-            room.devices[device] = feed
-        return feed
-
     @staticmethod
     def _display_rows(batch: SampleBatch) -> np.ndarray:
         """Indices of the rows drawn: every k-th sample counted back from the batch's
@@ -225,23 +205,31 @@ class LiveHub:
         return np.arange(len(batch.rows) - 1, -1, -step)[::-1]
 
     def add_batch(self, room: str, batch: SampleBatch) -> None:
+        """Draw ``batch`` (checked by :func:`dashboard.live_decode.decode`); raises
+        :class:`RoomFull` for a device the room has no slot for."""
         rows = np.asarray(batch.rows, dtype=float)
         cols = {c: rows[:, i] for i, c in enumerate(batch.columns)}
         times = np.asarray(batch.host_times())
         feed_room = self._room(room)
         with feed_room.changed:
-            feed = self._device(feed_room, batch.device, batch.kind, batch.period)
-            if batch.kind == "board":
-                ml, ap, _valid = cop_from_loads(cols["fl"], cols["fr"], cols["bl"], cols["br"])
-                values = np.column_stack([times, ml, ap])
-            else:
-                if feed.tilt is None:
-                    feed.tilt = TrunkTilt(fs=1.0 / batch.period)
-                acc = np.column_stack([cols["ax"], cols["ay"], cols["az"]])
-                gyr = np.column_stack([cols["gx"], cols["gy"], cols["gz"]])
-                pitch, roll = feed.tilt.update(acc, gyr)
-                values = np.column_stack([times, pitch, roll])
-            feed.ring.extend(values[self._display_rows(batch)])
+            feed = feed_room.device(batch.device, batch.kind, batch.period,
+                                    keep_s=self.keep_s, now=self._clock())
+            with np.errstate(all="ignore"):  # nonsense loads give NaN, dropped below
+                if batch.kind == "board":
+                    ml, ap, _valid = cop_from_loads(cols["fl"], cols["fr"], cols["bl"],
+                                                    cols["br"])
+                    values = np.column_stack([times, ml, ap])
+                else:
+                    if feed.tilt is None:
+                        feed.tilt = TrunkTilt(fs=1.0 / batch.period)
+                    acc = np.column_stack([cols["ax"], cols["ay"], cols["az"]])
+                    gyr = np.column_stack([cols["gx"], cols["gy"], cols["gz"]])
+                    pitch, roll = feed.tilt.update(acc, gyr)
+                    values = np.column_stack([times, pitch, roll])
+                values = values[self._display_rows(batch)]
+                drawn = values[:, 1:]
+                drawn[~(np.abs(drawn) <= MAX_DRAWN)] = np.nan
+            feed.ring.extend(values)
             feed.last_data = time.time()
             feed_room.version += 1
             feed_room.changed.notify_all()
@@ -249,17 +237,18 @@ class LiveHub:
     def set_status(self, room: str, status: DeviceStatus) -> None:
         feed_room = self._room(room)
         with feed_room.changed:
-            period = 0.01
-            feed = self._device(feed_room, status.device, status.kind, period)
+            feed = feed_room.device(status.device, status.kind, 0.01, keep_s=self.keep_s,
+                                    now=self._clock())
             feed.status = status
             feed_room.version += 1
             feed_room.changed.notify_all()
 
     def set_state(self, room: str, state: RoomState) -> None:
+        state_json = json.loads(state.encode())
         feed_room = self._room(room)
         with feed_room.changed:
             feed_room.state = state
-            feed_room.state_json = json.loads(state.encode())
+            feed_room.state_json = state_json
             feed_room.version += 1
             feed_room.changed.notify_all()
 
@@ -286,105 +275,68 @@ class LiveHub:
 
     # ------------------------------------------------------------------ browsers
 
-    def stream(self, room: str, *, max_rate_hz: float = 30.0,
-               heartbeat_s: float = 10.0) -> Iterator[str]:
-        """Server-sent events for one browser: a JSON frame whenever new data arrived."""
+    def stream(self, room: str, *, guard: StreamGuard | None = None,
+               max_rate_hz: float = 30.0, heartbeat_s: float = 10.0
+               ) -> Generator[str, None, None]:
+        """Server-sent events for one browser: a JSON frame whenever new data arrived.
+
+        With a ``guard``, ends (with its final event) once the browser may no longer watch.
+        """
         feed_room = self._room(room)
-        cursors: dict[str, int] = {}
-        statuses: dict[str, DeviceStatus | None] = {}
-        sent_state: list[Any] = [object()]
+        view = StreamView()
         seen_version = -1
-        last_sent = 0.0
+        last_sent = last_out = time.monotonic()
         yield "retry: 1000\n\n"
         while not self._stopping.is_set():
+            if guard is not None and not guard.allowed():
+                yield from _final(guard)
+                return
+            wait = heartbeat_s - (time.monotonic() - last_out)
+            if guard is not None:
+                wait = min(wait, guard.wait_s())
             with feed_room.changed:
-                if feed_room.version == seen_version:
-                    feed_room.changed.wait(heartbeat_s)
+                if feed_room.version == seen_version and wait > 0:
+                    feed_room.changed.wait(wait)
                 seen_version = feed_room.version
-                frame = self._frame(feed_room, cursors, statuses, sent_state)
+                frame = room_frame(feed_room, view)
             if frame is None:
-                yield ": heartbeat\n\n"
+                if time.monotonic() - last_out >= heartbeat_s:
+                    last_out = time.monotonic()
+                    yield ": heartbeat\n\n"
                 continue
             yield f"data: {json.dumps(frame, separators=(',', ':'))}\n\n"
             # pace the stream: several batches arriving together go out as one frame
-            wait = 1.0 / max_rate_hz - (time.monotonic() - last_sent)
-            last_sent = time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
+            pause = 1.0 / max_rate_hz - (time.monotonic() - last_sent)
+            last_sent = last_out = time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
 
     def family_view(self, child: str) -> dict[str, Any]:
-        """What a family may see of their child's live session: no device data, no room,
-        no other child, only notes the therapist shared."""
-        for feed in list(self.rooms.values()):
-            state = feed.state
-            if state is None or state.child != child or not state.session:
-                continue
-            note = state.last_note
-            return {
-                "state": {
-                    "session": "live", "set": "live" if state.set else None,
-                    "exercise": state.exercise, "surface": state.surface,
-                    "reps": state.reps, "planned_reps": state.planned_reps,
-                    "set_started_t": state.set_started_t,
-                    "last_note": ({"text": note.text, "tag": note.tag}
-                                  if note is not None and note.family_visible else None),
-                },
-                "score": steadiness(state),
-            }
-        return {"state": {"session": None, "set": None}, "score": None}
+        """What a family may see of their child's live session (see :func:`family_view`)."""
+        return family_view(list(self.rooms.values()), child)
 
-    def family_stream(self, child: str, *, poll_s: float = 0.25,
-                      heartbeat_s: float = 10.0) -> Iterator[str]:
+    def family_stream(self, child: str, *, guard: StreamGuard | None = None,
+                      poll_s: float = 0.25, heartbeat_s: float = 10.0
+                      ) -> Generator[str, None, None]:
         """Server-sent events for a family page: the :meth:`family_view` whenever it changes."""
         yield "retry: 1000\n\n"
         last: dict[str, Any] | None = None
-        quiet = 0.0
+        last_out = time.monotonic()
         while not self._stopping.is_set():
+            if guard is not None and not guard.allowed():
+                yield from _final(guard)
+                return
             view = self.family_view(child)
             if view != last:
-                last, quiet = view, 0.0
+                last, last_out = view, time.monotonic()
                 yield f"data: {json.dumps(view, separators=(',', ':'))}\n\n"
-            elif quiet >= heartbeat_s:
-                quiet = 0.0
+            elif time.monotonic() - last_out >= heartbeat_s:
+                last_out = time.monotonic()
                 yield ": heartbeat\n\n"
             self._stopping.wait(poll_s)
-            quiet += poll_s
-
-    def _frame(self, room: RoomFeed, cursors: dict[str, int],
-               statuses: dict[str, DeviceStatus | None],
-               sent_state: list[Any]) -> dict[str, Any] | None:
-        frame: dict[str, Any] = {}
-        if room.state is not sent_state[0]:
-            sent_state[0] = room.state
-            frame["state"] = room.state_json
-            frame["score"] = steadiness(room.state)
-        board = room.board()
-        if board is not None and board.ring.written > cursors.get(board.device, 0):
-            frame["ellipse"] = room.ellipse_outline()
-        devices: dict[str, Any] = {}
-        for name, feed in room.devices.items():
-            rows, cursors[name] = feed.ring.since(cursors.get(name, 0))
-            entry: dict[str, Any] = {}
-            if len(rows):
-                entry["t"] = np.round(rows[:, 0], 3).tolist()
-                for i, ch in enumerate(feed.ring.channels, start=1):
-                    entry[ch] = [None if np.isnan(v) else round(float(v), 3) for v in rows[:, i]]
-            if statuses.get(name) is not feed.status or name not in statuses:
-                statuses[name] = feed.status
-                entry["status"] = _status_json(feed)
-            if entry:
-                entry["kind"] = feed.kind
-                devices[name] = entry
-        if not devices and not frame:
-            return None
-        frame["now"] = round(time.time(), 3)
-        frame["devices"] = devices
-        return frame
 
 
-def _status_json(feed: DeviceFeed) -> dict[str, Any]:
-    status = feed.status
-    if status is None:
-        return {"state": "online", "reason": "", "placement": ""}
-    return {"state": status.state, "reason": status.reason, "rejects": status.rejects,
-            "placement": status.placement}
+def _final(guard: StreamGuard) -> Iterator[str]:
+    event = guard.final_event()
+    if event is not None:
+        yield event

@@ -194,11 +194,10 @@ def load_meta(store: Store, session_id: str, *, now: float | None = None) -> Ses
     notes = tuple(Note(a.t - start, a.author or "", a.tag or "", a.text)
                   for a in store.annotations(session_id))
     devices = store_replay.room_devices(store, row.site, row.room, start, end)
-    names_in_room = {d.device for d in devices}
     gaps = tuple(
         Gap(max(g.t_from, start) - start, min(g.t_to, end) - start,
             f"{g.device}: {g.reason}" if g.reason else g.device)
-        for g in store.gaps(None, start, end) if g.device in names_in_room
+        for g in store.gaps(None, start, end, place=(row.site, row.room))
     )
     version = f"{end:.3f}" if ended else f"live-{int(now // LIVE_VERSION_S)}"
     return SessionMeta(
@@ -281,7 +280,8 @@ def load_signals(store: Store, meta: SessionMeta, device: DeviceInfo) -> DeviceS
     else:
         cols = (*ACC_COLUMNS, *GYR_COLUMNS) if tilt else GYR_COLUMNS
     # the last sample may sit exactly on the session end (an import, a clean stop)
-    data = store_replay.read_columns(store, device.device, cols, meta.start, meta.end + END_SLACK_S)
+    data = store_replay.read_columns(store, device.device, cols, meta.start,
+                                     meta.end + END_SLACK_S, (meta.site, meta.room))
     t = data.t - meta.start
     if device.kind == "board":
         return board_signals(device, t, data.values)

@@ -102,18 +102,20 @@ def imu_overview(store: Store, meta: SessionMeta, device: DeviceInfo) -> ImuOver
     """The overview of ``device`` (an IMU) over the session, summed up by the database."""
     end = meta.duration + END_SLACK_S
     buckets = max(1, min(OVERVIEW_BUCKETS_MAX, math.ceil(end / OVERVIEW_BUCKET_S)))
+    place = (meta.site, meta.room)
     env = store_replay.norm_envelope(store, device.device, GYR_COLUMNS, meta.start,
-                                     meta.start + end, buckets=buckets)
+                                     meta.start + end, buckets=buckets, place=place)
     return ImuOverview(device, end / buckets, env.t_first - meta.start, env.t_last - meta.start,
                        env.count, env.low.astype(np.float32), env.high.astype(np.float32),
-                       _envelope_holes(store, env, meta.start))
+                       _envelope_holes(store, env, meta.start, place))
 
 
 RECHECK_MAX = 32
 """Buckets short of samples re-read one by one; beyond, all times are read once."""
 
 
-def _envelope_holes(store: Store, env: store_replay.Envelope, start: float
+def _envelope_holes(store: Store, env: store_replay.Envelope, start: float,
+                    place: tuple[str, str],
                     ) -> tuple[tuple[float, float], ...]:
     """Steps longer than ``HOLE_FACTOR`` sample periods, as :func:`_with_holes` finds them
     (with the median over buckets of their mean step as the period): between buckets from
@@ -132,7 +134,7 @@ def _envelope_holes(store: Store, env: store_replay.Envelope, start: float
 
     def times(t0: float, t1: float) -> np.ndarray:  # host times in [t0, t1]
         upto = float(np.nextafter(t1, math.inf))
-        return store_replay.read_columns(store, env.device, (), t0, upto).t - start
+        return store_replay.read_columns(store, env.device, (), t0, upto, place).t - start
 
     short = np.flatnonzero(last - first > env.count * period)
     if short.size > RECHECK_MAX:  # irregular times: read them all
@@ -158,7 +160,7 @@ def omega_trace(store: Store, meta: SessionMeta, overview: ImuOverview, t0: floa
     width = (t1 - t0) / max(1, points // 2)
     if width < overview.width:
         data = store_replay.read_columns(store, info.device, GYR_COLUMNS, meta.start + t0,
-                                         meta.start + t1 + END_SLACK_S)
+                                         meta.start + t1 + END_SLACK_S, (meta.site, meta.room))
         sig = imu_signals(info, data.t - meta.start, data.values, tilt=False)
         part = sig.window(t0, t1)
         return Trace(key, name, "omega", *downsample(sig.t[part], sig.channels["omega"][part],

@@ -25,7 +25,7 @@ import flask
 from dash import dcc
 
 from dashboard import cache
-from dashboard.auth import Principal
+from dashboard.auth import Principal, safe_next
 from dashboard.family_view import FamilyProgress, family_progress, session_days
 from dashboard.layouts.admin import create_admin_layout, create_family_links_layout
 from dashboard.layouts.common import (
@@ -77,7 +77,7 @@ def _home(match: re.Match[str], query: dict[str, str], who: Principal, store: An
         return dcc.Location(id="home-redirect", href=f"/wall/{sorted(who.rooms)[0]}")
     if not is_staff(who):
         return create_not_allowed_layout()
-    rooms = sorted({d.room for d in store.devices()})
+    rooms = sorted({d.room for d in store.devices() if d.room})  # imports have none
     return create_home_layout(who, rooms=rooms)
 
 
@@ -106,6 +106,11 @@ def _family_progress(store: Any, child: str, *, sessions: int = 12) -> FamilyPro
 
 LINK_ENDED = ("This link has ended", "Family links work for a limited time and can be "
               "switched off by the clinic. Please ask your child's therapist for a new link.")
+
+
+def link_ended_layout() -> Any:
+    return create_message_layout(*LINK_ENDED)
+
 
 def _sessions(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
     return create_sessions_layout(who, store, query) if is_staff(who) else \
@@ -148,16 +153,16 @@ def resolve_page(path: str, query: dict[str, str], principal: Principal | None,
                  store: Any) -> Any:
     if path.rstrip("/") == "/login":
         return create_login_layout(error=query.get("error", ""),
-                                   next_path=query.get("next", "/"))
+                                   next_path=safe_next(query.get("next", "/")))
     for pattern, page in PAGES:
         match = pattern.match(path)
         if match is None:
             continue
         if principal is None:
             if pattern.pattern.startswith("^/family"):
-                return create_message_layout(*LINK_ENDED)
+                return link_ended_layout()
             if pattern.pattern.startswith("^/wall/"):
                 return create_not_allowed_layout()
-            return create_login_layout(error=query.get("error", ""), next_path=path)
+            return create_login_layout(error=query.get("error", ""), next_path=safe_next(path))
         return page(match, query, principal, store)
     return create_not_found_layout(path)

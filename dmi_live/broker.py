@@ -43,6 +43,11 @@ log = logging.getLogger(__name__)
 
 SERVICES = ("recorder", "dashboard")
 
+MAX_PACKET = 1024 * 1024
+"""Bytes of one MQTT packet at the most: the largest valid sample batch (1,000 rows of
+16 columns) is about 400 KB of JSON. Mosquitto drops the connection of a client that
+sends more, so one account cannot make every subscriber parse a huge payload."""
+
 
 def ingest_account(room: str) -> str:
     return f"ingest-{room}"
@@ -165,6 +170,7 @@ persistence_location {(folder / 'persist').resolve()}/
 autosave_interval {autosave_s}
 max_queued_messages 200000
 max_inflight_messages 200
+max_packet_size {MAX_PACKET}
 log_dest file {(folder / 'mosquitto.log').resolve()}
 log_type error
 log_type warning

@@ -163,6 +163,18 @@ def cmd_kiosk_link(args: argparse.Namespace) -> int:
     return kiosk_cli.run(args, _settings(args))
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from dmi_live import status_cli
+
+    return status_cli.run_status(args, _settings(args))
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    from dmi_live import status_cli
+
+    return status_cli.run_quarantine(args, _settings(args))
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="dmi-live", description="Live postural-stability measurement for "
                     "Dynamic Movement Intervention therapy.")
@@ -233,12 +245,24 @@ def build_parser() -> Parser:
     family_cli.configure(family)
     family.set_defaults(func=cmd_family_link)
 
-    kiosk = sub.add_parser("kiosk-link", help="the link that signs a wall screen in for one room")
+    kiosk = sub.add_parser("kiosk-link", help="wall-screen links: make, list, revoke")
     _common(kiosk)
     from dmi_live import kiosk_cli
 
     kiosk_cli.configure(kiosk)
     kiosk.set_defaults(func=cmd_kiosk_link)
+
+    status = sub.add_parser("status", help="per device: last stored sample, status, gaps, "
+                            "rejects; the recorder's lag; the quarantine")
+    _common(status)
+    status.set_defaults(func=cmd_status)
+    quarantine = sub.add_parser("quarantine", help="the messages the recorder refused, "
+                                "newest first, with the reason")
+    _common(quarantine)
+    quarantine.set_defaults(func=cmd_quarantine)
+    from dmi_live import status_cli
+
+    status_cli.configure(status, quarantine)
 
     metrics = sub.add_parser("metrics", help="stability metrics of a recorded file")
     from dmi_live import metrics_cli

@@ -6,10 +6,11 @@ import logging
 import secrets
 import signal
 import threading
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dashboard.auth import kiosk_token
+from dashboard import kiosk_links
 from dmi_live import services
 from dmi_live.settings import Settings
 from ingest.service import BatchPolicy
@@ -86,7 +87,8 @@ def start_demo(settings: Settings, *, seed: int = 1, speed: float = 1.0,
     if not ready:
         log.warning("the recorder, session engine or dashboard is not connected yet")
     password = seed_demo(dashboard.store)
-    token = kiosk_token(settings.secret_key, DEMO_ROOM)
+    token, _ = kiosk_links.create(dashboard.store, settings.secret_key, DEMO_ROOM,
+                                  created_by="demo", now=time.time())
     wall = f"{dashboard.url}/wall/{DEMO_ROOM}?k={token}"
     remote = f"{dashboard.url}/remote/{DEMO_ROOM}"
     return Demo(replace(settings, http_port=int(dashboard.url.rsplit(":", 1)[1])), parts, wall,

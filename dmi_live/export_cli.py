@@ -16,11 +16,22 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from dmi_live.cli_actor import cli_actor
 from dmi_live.errors import DmiError
-from dmi_live.exporting import FORMATS, ExportError, bundle_from_store, default_name, write_bundle
+from dmi_live.exporting import (
+    FORMATS,
+    ExportError,
+    audit_export,
+    bundle_from_store,
+    default_name,
+    write_bundle,
+)
 from dmi_live.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from store import Store
 
 PROG = "dmi-live export"
 
@@ -103,16 +114,20 @@ def _output(args: argparse.Namespace) -> Path:
     return path
 
 
-def export_session(store: object, session_id: str, fmt: str, path: Path,
-                   progress: Callable[[int, int, str], None] | None) -> Path:
-    """Write one session in ``fmt`` to ``path`` (the work behind the command)."""
+def export_session(store: Store, session_id: str, fmt: str, path: Path,
+                   progress: Callable[[int, int, str], None] | None,
+                   who: str | None = None) -> Path:
+    """Write one session in ``fmt`` to ``path`` (the work behind the command); the audit
+    names ``who`` (default: the command line's user; ``store.errors.UnknownSession`` if
+    there is no such session)."""
+    audit_export(store, who or cli_actor(), store.session(session_id).child, session_id, fmt)
     if fmt == "pdf":
         from dmi_live.report_pdf import report_from_store, write_pdf
 
         if progress is not None:
             progress(0, 4, "analysing")
-        return write_pdf(report_from_store(store, session_id), path, progress=progress)  # type: ignore[arg-type]
-    return write_bundle(bundle_from_store(store, session_id), path, fmt, progress=progress)  # type: ignore[arg-type]
+        return write_pdf(report_from_store(store, session_id), path, progress=progress)
+    return write_bundle(bundle_from_store(store, session_id), path, fmt, progress=progress)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,6 +14,11 @@ form; empty text and missing text are the same); :func:`read_bundle` returns the
 tables :func:`bundle_from_store` built. Samples stream through in time chunks, so a
 45-minute session never sits in memory whole, and ``progress(done, total, what)`` is
 called as rows are written. The PDF report is :mod:`dmi_live.report_pdf`.
+
+CSV text cells a spreadsheet would take for a formula (starting with ``= + - @``, a tab
+or a carriage return; OWASP "CSV injection") are written with a leading ``'``, and so is
+text that starts with ``'`` itself, so that reading strips exactly one. Numeric columns
+are never touched (a negative number stays a number); Parquet keeps the text as typed.
 """
 
 from __future__ import annotations
@@ -50,6 +55,9 @@ SCHEMAS: dict[str, dict[str, str]] = {
              "t_to": "float64", "reason": "str"},
 }
 SAMPLE_KEYS = {"t": "float64", "t_dev": "float64", "boot": "str", "seq": "int64"}
+CSV_GUARD = "'"
+CSV_EOL = "\r\n"  # RFC 4180; and a text cell holding a lone \r gets quoted too
+_RISKY_START = r"^[=+\-@\t\r']"  # what a spreadsheet runs, and the guard itself
 
 
 class ExportError(Exception):
@@ -99,6 +107,39 @@ def typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _text_columns(frame: pd.DataFrame, schema: Mapping[str, str]) -> list[str]:
+    return [c for c, dtype in schema.items() if dtype == "str" and c in frame]
+
+
+def csv_safe(frame: pd.DataFrame, schema: Mapping[str, str]) -> pd.DataFrame:
+    """``frame`` with its text columns guarded for spreadsheets (see the module docstring).
+
+    >>> csv_safe(pd.DataFrame({"text": ["=1+1", "fine", "'x"], "t": [-1.0, 2.0, 3.0]}),
+    ...          {"text": "str", "t": "float64"}).values.tolist()
+    [["'=1+1", -1.0], ['fine', 2.0], ["''x", 3.0]]
+    """
+    columns = _text_columns(frame, schema)
+    if not columns:
+        return frame
+    out = frame.copy()
+    for column in columns:
+        text = out[column].astype("str")
+        risky = text.str.contains(_RISKY_START, regex=True, na=False)
+        if risky.any():
+            out[column] = text.where(~risky, CSV_GUARD + text)
+    return out
+
+
+def _csv_unguard(frame: pd.DataFrame, schema: Mapping[str, str]) -> pd.DataFrame:
+    """Undo :func:`csv_safe` (one leading quote before a risky start)."""
+    for column in _text_columns(frame, schema):
+        text = frame[column].astype("str")
+        guarded = text.str.contains(CSV_GUARD + _RISKY_START[1:], regex=True, na=False)
+        if guarded.any():
+            frame[column] = text.where(~guarded, text.str.slice(1))
+    return frame
+
+
 def typed_samples(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
@@ -112,8 +153,8 @@ def bundle_from_store(store: Store, session_id: str, *, chunk_s: float = CHUNK_S
     session = store.session(session_id)
     end = session.end if session.end is not None else time.time()
     end += END_SLACK_S  # a sample exactly at the end belongs to the session
-    devices = store_replay.room_devices(store, session.site, session.room, session.start, end)
-    names = {d.device for d in devices}
+    place = (session.site, session.room)
+    devices = store_replay.room_devices(store, *place, session.start, end)
     tables = {
         "sets": typed("sets", pd.DataFrame([asdict(s) for s in store.sets(session_id)],
                                            columns=[*SCHEMAS["sets"], "session"])),
@@ -123,17 +164,17 @@ def bundle_from_store(store: Store, session_id: str, *, chunk_s: float = CHUNK_S
             [asdict(a) for a in store.annotations(session_id)],
             columns=list(SCHEMAS["annotations"]))),
         "gaps": typed("gaps", pd.DataFrame(
-            [asdict(g) for g in store.gaps(None, session.start, end) if g.device in names],
+            [asdict(g) for g in store.gaps(None, session.start, end, place=place)],
             columns=list(SCHEMAS["gaps"]))),
     }
 
     def source(device: str) -> Callable[[], Iterator[pd.DataFrame]]:
         return lambda: store_replay.iter_samples(store, device, session.start, end,
-                                                 chunk_s=chunk_s)
+                                                 chunk_s=chunk_s, place=place)
 
     samples = tuple(
         SampleSource(d.device, d.kind, d.placement,
-                     store_replay.count_between(store, d.device, session.start, end),
+                     store_replay.count_between(store, d.device, session.start, end, place),
                      source(d.device))
         for d in devices
     )
@@ -148,6 +189,11 @@ def bundle_from_store(store: Store, session_id: str, *, chunk_s: float = CHUNK_S
     return ExportBundle(manifest, tables, samples)
 
 
+def audit_export(store: Store, who: str, child: str, session_id: str, fmt: str) -> None:
+    """The audit row every export writes, from the replay page and the command line."""
+    store.audit(who, "export", child, f"{fmt} session {session_id}")
+
+
 def default_name(session_id: str, fmt: str) -> str:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in session_id)
     return f"dmi-{safe}.pdf" if fmt == "pdf" else f"dmi-{safe}-{fmt}.zip"
@@ -157,7 +203,8 @@ def _write_table(zf: zipfile.ZipFile, name: str, frame: pd.DataFrame, fmt: str,
                  tmp: Path) -> str:
     member = f"{name}.{fmt}"
     if fmt == "csv":
-        zf.writestr(member, frame.to_csv(index=False))
+        zf.writestr(member, csv_safe(frame, SCHEMAS[name]).to_csv(index=False,
+                                                                  lineterminator=CSV_EOL))
     else:
         path = tmp / member.replace("/", "_")
         frame.to_parquet(path, index=False)
@@ -173,11 +220,12 @@ def _write_samples(zf: zipfile.ZipFile, source: SampleSource, fmt: str, tmp: Pat
                 io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
             header = True
             for chunk in source.chunks():
-                chunk.to_csv(out, header=header, index=False)
+                csv_safe(chunk, SAMPLE_KEYS).to_csv(out, header=header, index=False,
+                                                    lineterminator=CSV_EOL)
                 header = False
                 tick(len(chunk))
             if header:  # no rows at all: still a header
-                out.write(",".join(SAMPLE_KEYS) + "\n")
+                out.write(",".join(SAMPLE_KEYS) + CSV_EOL)
         return member
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -227,6 +275,8 @@ def write_bundle(bundle: ExportBundle, path: Path, fmt: str,
                 members.append(_write_samples(zf, source, fmt, Path(tmp),
                                               lambda n, d=source.device: tick(n, d)))
             manifest = {**bundle.manifest, "members": members, "table_format": fmt}
+            if fmt == "csv":
+                manifest["csv_text_guard"] = CSV_GUARD
             zf.writestr("manifest.json", json.dumps(manifest, indent=2))
         partial.replace(path)
     except BaseException:
@@ -236,13 +286,14 @@ def write_bundle(bundle: ExportBundle, path: Path, fmt: str,
     return path
 
 
-def _read_member(zf: zipfile.ZipFile, member: str, schema: Mapping[str, str]) -> pd.DataFrame:
+def _read_member(zf: zipfile.ZipFile, member: str, schema: Mapping[str, str],
+                 guarded: bool) -> pd.DataFrame:
     with zf.open(member) as raw:
         if member.endswith(".parquet"):
             return pd.read_parquet(io.BytesIO(raw.read()))
         text = {c: "str" for c, d in schema.items() if d == "str"}
-        return pd.read_csv(raw, keep_default_na=False,
-                           na_values=[""], dtype=text)
+        frame = pd.read_csv(raw, keep_default_na=False, na_values=[""], dtype=text)
+        return _csv_unguard(frame, schema) if guarded else frame
 
 
 def read_bundle(path: Path) -> LoadedBundle:
@@ -253,9 +304,10 @@ def read_bundle(path: Path) -> LoadedBundle:
             if manifest.get("format") != "dmi-live-session":
                 raise ExportError(f"{path}: not a DMI Live session bundle")
             loaded = LoadedBundle(manifest, {})
+            guarded = manifest.get("csv_text_guard") == CSV_GUARD  # bundles before: raw
             for member in manifest["members"]:
                 name = member.rsplit(".", 1)[0]
-                frame = _read_member(zf, member, SCHEMAS.get(name, SAMPLE_KEYS))
+                frame = _read_member(zf, member, SCHEMAS.get(name, SAMPLE_KEYS), guarded)
                 if name.startswith("samples/"):
                     loaded.samples[name.split("/", 1)[1]] = typed_samples(frame)
                 else:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.family_links import new_token, parse_duration
+from dmi_live.cli_actor import cli_actor
 from dmi_live.errors import UsageError
 from dmi_live.settings import Settings
 
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace, settings: Settings, store: Any) -> int:
     try:
         if args.revoke is not None:
             link = store.revoke_family_link(args.revoke)
+            store.audit(cli_actor(), "revoke family link", link.child, f"link {link.id}")
             print(f"revoked link {link.id} of {link.child}")
             return 0
         if args.list:
@@ -61,8 +63,10 @@ def run(args: argparse.Namespace, settings: Settings, store: Any) -> int:
         secret = settings.with_secret_key().secret_key
         token, digest = new_token(secret)
         expires = time.time() + args.expires
-        store.add_family_link(args.child, digest, expires, "cli")
-        store.audit("cli", "create family link", args.child, f"expires {_when(expires)}")
+        actor = cli_actor()
+        link = store.add_family_link(args.child, digest, expires, actor)
+        store.audit(actor, "create family link", args.child,
+                    f"link {link.id}, until {_when(expires)}")
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     base = (args.base_url or f"http://{settings.http_host}:{settings.http_port}").rstrip("/")

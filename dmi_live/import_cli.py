@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dmi_live.cli_actor import cli_actor
 from dmi_live.errors import DmiError
 from dmi_live.export_cli import add_store_options, settings_from
 from ingest.devices.base import BOARD_COLUMNS, IMU_COLUMNS
@@ -255,6 +256,10 @@ def run(args: argparse.Namespace) -> int:
             inserted = 0
             for i in range(0, len(all_batches), 50):
                 inserted += store.insert_batches(all_batches[i:i + 50]).inserted
+            if args.child not in {c.pseudonym for c in store.children()}:
+                # a session never creates its child; the command's user (an admin) does
+                store.add_child(args.child, "")
+                store.audit(cli_actor(), "add child", args.child, f"importing {path.name}")
             for event in events:
                 store.apply_event(site, args.room, event)
     except (ImportProblem, StoreError, SchemaError, OSError) as exc:

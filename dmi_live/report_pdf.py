@@ -4,6 +4,10 @@ canvas for the plots; no display, no browser).
 Contents: session header, summary, a timeline of the whole session (COP, trunk tilt,
 set bands coloured by support point, reps, gaps), per-set sway and reps charts, the
 per-set table and the annotations.
+
+Text typed by people (names, exercise names, notes, tags) is never reportlab markup: every
+paragraph goes through :func:`paragraph_text`, so ``weight L<R`` prints as typed and
+``<img src=…>`` cannot pull a server file into the report.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from dashboard import replay_data as rd
 from dashboard.replay_metrics import SessionSummary, SetMetrics, session_summary, set_metrics
@@ -134,6 +139,16 @@ def _sets_png(metrics: Sequence[SetMetrics]) -> io.BytesIO:
     return _png(fig)
 
 
+def paragraph_text(text: str) -> str:
+    """``text`` as a reportlab paragraph shows it: markup characters escaped, line breaks
+    kept.
+
+    >>> paragraph_text('weight L<R & <img src="/etc/x.png"/>')
+    'weight L&lt;R &amp; &lt;img src="/etc/x.png"/&gt;'
+    """
+    return escape(text).replace("\r\n", "\n").replace("\n", "<br/>")
+
+
 def _fmt(value: float, digits: int = 2) -> str:
     return "–" if not math.isfinite(value) else f"{value:.{digits}f}"
 
@@ -154,6 +169,9 @@ def write_pdf(report: Report, path: Path,
         TableStyle,
     )
 
+    def para(text: str, style: ParagraphStyle) -> Paragraph:
+        return Paragraph(paragraph_text(text), style)
+
     def step(i: int, what: str) -> None:
         if progress is not None:
             progress(i, 4, what)
@@ -166,8 +184,8 @@ def write_pdf(report: Report, path: Path,
     meta, summary = report.meta, report.summary
     when = datetime.fromtimestamp(meta.start).strftime("%A %d %B %Y, %H:%M")
     story: list[object] = [
-        Paragraph(f"DMI session report — {meta.child_label}", h1),
-        Paragraph(f"{when} · room {meta.room} · therapist {meta.therapist or '–'} · "
+        para(f"DMI session report — {meta.child_label}", h1),
+        para(f"{when} · room {meta.room} · therapist {meta.therapist or '–'} · "
                   f"session {meta.id}" + ("" if meta.ended else " · still running"), body),
         Spacer(1, 6),
     ]
@@ -191,10 +209,10 @@ def write_pdf(report: Report, path: Path,
     half = (len(pairs) + 1) // 2
     cells = [[*pairs[i], *(pairs[i + half] if i + half < len(pairs) else ("", ""))]
              for i in range(half)]
-    story += [Paragraph("Summary", h2), Table(cells, colWidths=[5.5 * cm, 6.5 * cm] * 2,
+    story += [para("Summary", h2), Table(cells, colWidths=[5.5 * cm, 6.5 * cm] * 2,
                                                 style=grid)]
     step(1, "timeline")
-    story += [Paragraph("Timeline", h2),
+    story += [para("Timeline", h2),
               Image(_timeline_png(report), width=26 * cm,
                     height=26 * cm * (1.2 + 1.9 * max(1, len([s for s in report.signals if
                                                                s.kind == "board" or
@@ -202,13 +220,13 @@ def write_pdf(report: Report, path: Path,
                     / 10.5)]
     step(2, "sets")
     if report.metrics:
-        story += [Paragraph("Sets", h2), Image(_sets_png(report.metrics), width=26 * cm,
+        story += [para("Sets", h2), Image(_sets_png(report.metrics), width=26 * cm,
                                                height=26 * cm * 2.6 / 10.5)]
         header = ["#", "Exercise", "Surface", "Support", "Start", "Dur.", "Reps",
                   "Ellipse cm²", "Vel. cm/s", "Freq. Hz", "Tilt RMS °", "Tilt max °",
                   "Hold s", "Quality"]
         rows = [header] + [[
-            str(m.number), Paragraph(m.exercise_name, body), m.surface, m.support,
+            str(m.number), para(m.exercise_name, body), m.surface, m.support,
             rd.clock(m.start_s), rd.clock(m.duration_s),
             f"{m.reps}/{m.planned_reps}" + (f" ({m.manual_reps} by hand)" if m.manual_reps else ""),
             _fmt(m.ellipse_area_cm2), _fmt(m.mean_velocity_cm_s), _fmt(m.mean_frequency_hz),
@@ -220,14 +238,14 @@ def write_pdf(report: Report, path: Path,
                                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5"))]))
         story.append(table)
     step(3, "annotations")
-    story.append(Paragraph("Annotations", h2))
+    story.append(para("Annotations", h2))
     if meta.notes:
         notes = [["Time", "Author", "Tag", "Text"]] + [
-            [rd.clock(n.t), n.author, n.tag, Paragraph(n.text or "", body)] for n in meta.notes]
+            [rd.clock(n.t), n.author, n.tag, para(n.text or "", body)] for n in meta.notes]
         story.append(Table(notes, repeatRows=1, colWidths=[2 * cm, 3 * cm, 3 * cm, 17 * cm],
                            style=grid))
     else:
-        story.append(Paragraph("None.", body))
+        story.append(para("None.", body))
 
     def footer(canvas: object, doc: object) -> None:
         canvas.saveState()  # type: ignore[attr-defined]

@@ -2,6 +2,8 @@
 
 Passwords are read from the terminal (asked twice) or, with ``--password-stdin``, from
 standard input (one line), never from the command line where ``ps`` would show them.
+Every change is written to the audit log as ``cli:<login name>``; a new password and
+disabling an account also end every sign-in of it (its browsers are signed out).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from dashboard.accounts import ROLES, PasswordError, check_password_rules, hash_password
+from dmi_live.cli_actor import cli_actor
 from dmi_live.errors import UsageError
 
 
@@ -54,24 +58,26 @@ def _password(from_stdin: bool) -> str:
 def run(args: argparse.Namespace, store: object) -> int:
     from store.errors import StoreError
 
-    st = store  # typed loosely: store.Store
+    st: Any = store  # a store.Store
     action = args.users_command
     try:
         if action == "add":
-            if st.get_user(args.username) is not None:  # type: ignore[attr-defined]
+            if st.get_user(args.username) is not None:
                 raise UsageError(f"user {args.username!r} exists already")
-            st.add_user(args.username, args.role,  # type: ignore[attr-defined]
-                        hash_password(_password(args.password_stdin)))
+            st.add_user(args.username, args.role, hash_password(_password(args.password_stdin)))
+            st.audit(cli_actor(), "add user", None, f"{args.username} as {args.role}")
             print(f"added {args.role} {args.username}")
         elif action in ("disable", "enable"):
-            st.set_user_disabled(args.username, action == "disable")  # type: ignore[attr-defined]
-            print(f"{action}d {args.username}")
+            st.set_user_disabled(args.username, action == "disable")
+            st.audit(cli_actor(), f"{action} user", None, args.username)
+            print(f"{action}d {args.username}" + (" (signed out everywhere)"
+                                                  if action == "disable" else ""))
         elif action == "reset":
-            st.set_password_hash(args.username,  # type: ignore[attr-defined]
-                                 hash_password(_password(args.password_stdin)))
-            print(f"new password set for {args.username}")
+            st.set_password_hash(args.username, hash_password(_password(args.password_stdin)))
+            st.audit(cli_actor(), "reset password", None, args.username)
+            print(f"new password set for {args.username} (signed out everywhere)")
         else:
-            for user in st.users():  # type: ignore[attr-defined]
+            for user in st.users():
                 state = "disabled" if user.disabled else "active"
                 print(f"{user.username:<24} {user.role:<11} {state}")
     except StoreError as exc:

@@ -16,7 +16,10 @@ An auto rep's event id is derived from its set and time, so two engines watching
 same room (or one re-reading the same samples) cannot count a rep twice.
 
 :class:`SessionEngine` is pure — ``on_batch``, ``on_event``, ``on_status`` and ``tick``
-return the :class:`Outgoing` messages to publish — and :class:`EngineService` wires it to
+return the :class:`Outgoing` messages to publish; its event side is
+:mod:`ingest.engine_events`, its sample side :mod:`ingest.engine_samples`. An input it
+cannot apply (an event for another session, a batch of unusable samples) is counted and
+reported with its reason, never raised — and :class:`EngineService` wires it to
 MQTT with one thread owning the client, and reloads the active sessions, sets and counts
 from the store when it starts and after every reconnect (it keeps no broker session:
 what happened while it was away is in the store).
@@ -39,22 +42,15 @@ A clinic's own exercise may also name an analysis profile (``squat`` …) direct
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from analysis.cop import cop_from_loads
 from analysis.errors import AnalysisError
-from analysis.imu import TrunkTilt
-from analysis.reps import RepDetector
-from analysis.stream import SlidingSway
-from ingest.derived import RoomState, SwaySnapshot, Tilt
+from ingest.derived import RoomState, SwaySnapshot
+from ingest.engine_events import apply_event
 from ingest.engine_parts import (
     _SEEN_IDS,
     BOARD_COLUMNS,
@@ -62,8 +58,6 @@ from ingest.engine_parts import (
     MAX_SESSION_AGE_S,
     PROFILE_FOR_CATALOG,
     SNAPSHOT_PERIOD_S,
-    STALE_S,
-    SWAY_WINDOW_S,
     EngineStats,
     ExerciseLookup,
     Outgoing,
@@ -75,16 +69,21 @@ from ingest.engine_parts import (
     _Set,
     rep_profile,
 )
-
-__all__ = ["PROFILE_FOR_CATALOG", "Outgoing", "RepTally", "SessionEngine", "rep_profile"]
+from ingest.engine_samples import Unusable, detect, device_for, forget, fresh, signals
+from ingest.ratelog import RateLimitedLog
 from ingest.schema import (
     DeviceStatus,
     Event,
     SampleBatch,
+    SchemaError,
     derived_topic,
     events_topic,
 )
-from store.rows import SUPPORT_POINTS
+
+__all__ = ["PROFILE_FOR_CATALOG", "Outgoing", "RepTally", "SessionEngine", "rep_profile"]
+
+Rejects = Callable[[str, str], None]
+"""``(where, reason)`` for each input the engine cannot apply."""
 
 log = logging.getLogger(__name__)
 
@@ -102,17 +101,22 @@ class SessionEngine:
     clock : callable
         Wall-clock time in seconds (``time.time``); used for snapshot times, the 10 Hz
         pacing and device staleness.
+    on_reject : callable, optional
+        Called ``(where, reason)`` for every batch or event the engine cannot apply (also
+        counted in :attr:`stats`); without it the engine logs them, rate-limited.
     """
 
     def __init__(self, site: str, *, exercise_profile: ExerciseLookup,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 on_reject: Rejects | None = None) -> None:
         self.site = site
         self.exercise_profile = exercise_profile
         self.clock = clock
+        self.on_reject = on_reject
         self.stats = EngineStats()
         self.rooms: dict[str, _Room] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._warned: set[tuple[str, str]] = set()
+        self._log = RateLimitedLog(log, every_s=60.0, burst=5)
 
     # ------------------------------------------------------------------ queries
 
@@ -129,9 +133,10 @@ class SessionEngine:
         self._remember(event.id)
         self.stats.events += 1
         r = self._room(room)
-        handler = getattr(self, f"_ev_{event.type}")
-        if not handler(r, event):
+        refused = apply_event(r, event, self.exercise_profile)
+        if refused is not None:
             self.stats.ignored_events += 1
+            self._refuse(f"room {room} event {event.id} ({event.type})", refused)
         return self._maybe_publish(r, self.clock() if now is None else now)
 
     def on_status(self, room: str, status: DeviceStatus, now: float | None = None
@@ -157,7 +162,11 @@ class SessionEngine:
         if missing:
             self._reject(batch.device, f"{batch.kind} batch lacks columns {missing}")
             return []
-        device = self._device_for(r, batch, now)
+        try:
+            device = device_for(r, batch, now)
+        except Unusable as exc:
+            self._reject(batch.device, str(exc))
+            return []
         if device is None:
             return []
         skip = device.next_seq - batch.seq if batch.boot == device.boot else 0
@@ -169,9 +178,13 @@ class SessionEngine:
         device.boot, device.next_seq, device.last_seen = batch.boot, batch.last_seq + 1, now
         out: list[Outgoing] = []
         try:
-            out += self._detect(r, device, self._signals(device, batch, max(skip, 0)))
-        except (AnalysisError, ValueError) as exc:
+            reps = detect(r, device, signals(device, batch, max(skip, 0)))
+        except (AnalysisError, ValueError, ArithmeticError) as exc:
             self._reject(batch.device, f"samples not usable: {exc}")
+            forget(r, device)  # its filters may hold the bad values
+        else:
+            self.stats.reps_detected += len(reps)
+            out += [Outgoing(events_topic(self.site, r.name), e, 1, False) for e in reps]
         r.fresh_samples = True
         return out + self._maybe_publish(r, now)
 
@@ -179,8 +192,12 @@ class SessionEngine:
         """Publish due snapshots (pending metrics, devices gone stale)."""
         now = self.clock() if now is None else now
         out: list[Outgoing] = []
-        for r in self.rooms.values():
-            out += self._maybe_publish(r, now)
+        for r in list(self.rooms.values()):
+            try:
+                out += self._maybe_publish(r, now)
+            except (SchemaError, ValueError, ArithmeticError):  # one room never stops the rest
+                self._log.error("engine: snapshot failed", "engine: snapshot of room %s "
+                                "failed", r.name, exc_info=True)
         return out
 
     def restore(self, store: Any, now: float | None = None) -> list[Outgoing]:
@@ -207,149 +224,14 @@ class SessionEngine:
             if notes:
                 n = notes[-1]
                 r.note = _note(n.t, n.tag, n.text, n.family_visible)
-        out: list[Outgoing] = []
-        for r in self.rooms.values():
-            out += self._maybe_publish(r, now)
-        return out
-
-    # ------------------------------------------------------------------ events
-
-    def _ev_session_start(self, r: _Room, ev: Event) -> bool:
-        if ev.session is None:
-            return False
-        if ev.session != r.session:
-            r.current, r.note = None, None
-        r.session, r.child = ev.session, str(ev.data["child"])
-        return True
-
-    def _ev_session_end(self, r: _Room, ev: Event) -> bool:
-        if ev.session is None or ev.session != r.session:
-            return False
-        r.session = r.child = r.current = r.note = None
-        return True
-
-    def _ev_set_start(self, r: _Room, ev: Event) -> bool:
-        if ev.session is None or ev.set is None:
-            return False
-        if r.session is None:
-            r.session = ev.session  # joined mid-session without the store: child unknown
-        if ev.session != r.session or (r.current is not None and r.current.id == ev.set):
-            return False
-        exercise, support = str(ev.data["exercise"]), str(ev.data["support"])
-        catalog = self.exercise_profile(exercise)
-        if catalog is None or support not in SUPPORT_POINTS:
-            log.warning("engine: set %s refused (unknown exercise %r or support %r)",
-                        ev.set, exercise, support)
-            return False
-        profile = rep_profile(catalog)
-        if profile is None and catalog not in PROFILE_FOR_CATALOG:
-            log.info("engine: exercise %s has profile %r, not one the engine counts: the "
-                     "therapist counts its reps", exercise, catalog)
-        r.current = _Set(ev.set, ev.session, exercise, str(ev.data["surface"]), support,
-                         int(ev.data["planned_reps"]), ev.t, profile)
-        return True
-
-    def _ev_set_end(self, r: _Room, ev: Event) -> bool:
-        if r.current is None or ev.set != r.current.id:
-            return False
-        r.current = None
-        return True
-
-    def _ev_rep(self, r: _Room, ev: Event) -> bool:
-        s = r.current
-        if s is None or (ev.set or s.id) != s.id or (ev.session or s.session) != s.session:
-            return False
-        if ev.set is None and ev.session is None:
-            return False
-        s.applied.append(ev)
-        return s.apply(ev)
-
-    def _ev_tag(self, r: _Room, ev: Event) -> bool:
-        tag, text = ev.data.get("tag"), ev.data.get("text", "")
-        visible = ev.data.get("family_visible", False)
-        if (ev.session is None or ev.session != r.session or not isinstance(text, str)
-                or not isinstance(visible, bool) or not isinstance(tag, str | None)):
-            return False  # the store refuses these too
-        if r.note is None or ev.t >= r.note.t:
-            r.note = _note(ev.t, tag, text, visible)
-        return True
-
-    _ev_note = _ev_tag
-
-    # ------------------------------------------------------------------ samples
-
-    def _device_for(self, r: _Room, batch: SampleBatch, now: float) -> _Device | None:
-        """The room's board or trunk IMU for this batch; None if another one is in use."""
-        if batch.kind == "imu" and r.placements.get(batch.device, "trunk") != "trunk":
-            return None
-        slot = "board" if batch.kind == "board" else "imu"
-        current: _Device | None = getattr(r, slot)
-        fs = 1.0 / batch.period
-        if current is not None and current.id == batch.device:
-            if math.isclose(current.fs, fs, rel_tol=0.01):
-                return current
-        elif current is not None and self._fresh(r, current, now):
-            return None
-        device = _Device(batch.device, batch.kind, fs, batch.boot, batch.seq, now)
-        try:
-            if batch.kind == "board":
-                device.sway = SlidingSway(fs=fs, window_s=SWAY_WINDOW_S)
-            else:
-                device.tilt = TrunkTilt(fs=fs)
-        except (AnalysisError, ValueError) as exc:
-            self._reject(batch.device, f"sample period {batch.period} s not usable: {exc}")
-            return None
-        setattr(r, slot, device)
-        log.info("engine: room %s uses %s %s at %.0f Hz", r.name, slot, batch.device, fs)
-        return device
-
-    def _signals(self, device: _Device, batch: SampleBatch, skip: int) -> dict[str, np.ndarray]:
-        wanted = BOARD_COLUMNS if device.kind == "board" else IMU_COLUMNS
-        rows = np.asarray(batch.rows[skip:], dtype=np.float64)
-        cols = rows[:, [batch.columns.index(c) for c in wanted]]
-        t = np.asarray(batch.host_times()[skip:], dtype=np.float64)
-        if device.sway is not None:
-            ml, ap, _ = cop_from_loads(cols[:, 0], cols[:, 1], cols[:, 2], cols[:, 3])
-            device.sway.push(ml, ap)
-            return {"t": t, "cop_ml_cm": ml, "cop_ap_cm": ap}
-        assert device.tilt is not None
-        o = device.tilt.process(cols[:, :3], cols[:, 3:])
-        device.last_tilt = Tilt(round(float(o.pitch_deg[-1]), 2), round(float(o.roll_deg[-1]), 2))
-        return {"t": t, "pitch_deg": o.pitch_deg, "roll_deg": o.roll_deg,
-                "vertical_acc_ms2": o.vertical_ms2}
-
-    def _detect(self, r: _Room, device: _Device, signals: dict[str, np.ndarray]
-                ) -> list[Outgoing]:
-        s = r.current
-        if s is None or s.profile is None or s.profile[1].signal not in signals:
-            return []
-        name, profile = s.profile
-        if s.detector is None or s.detector_device != device.id:
-            s.detector, s.detector_device = RepDetector(profile, fs=device.fs), device.id
-        t = signals["t"]
-        keep = t >= s.started
-        reps = s.detector.push(t[keep], signals[profile.signal][keep])
-        out = []
-        for rep in reps:
-            self.stats.reps_detected += 1
-            key = hashlib.sha1(f"{s.id}|{rep.t:.3f}".encode()).hexdigest()[:32]
-            event = Event(type="rep", t=rep.t, session=s.session, set=s.id, id=f"auto-{key}",
-                          data={"delta": 1, "source": "auto", "profile": name,
-                                "confidence": rep.confidence, "peak": round(rep.peak, 4)})
-            log.debug("engine: room %s set %s auto rep at %.2f", r.name, s.id, rep.t)
-            out.append(Outgoing(events_topic(self.site, r.name), event, 1, False))
-        return out
+        return self.tick(now)
 
     # ------------------------------------------------------------------ snapshots
-
-    def _fresh(self, r: _Room, device: _Device | None, now: float) -> bool:
-        return (device is not None and device.id not in r.offline
-                and now - device.last_seen <= STALE_S)
 
     def _key(self, r: _Room, now: float) -> tuple[Any, ...]:
         s = r.current
         return (r.session, r.child, s and s.id, s and s.tally.count, r.note,
-                self._fresh(r, r.board, now), self._fresh(r, r.imu, now))
+                fresh(r, r.board, now), fresh(r, r.imu, now))
 
     def _maybe_publish(self, r: _Room, now: float) -> list[Outgoing]:
         key = self._key(r, now)
@@ -367,11 +249,9 @@ class SessionEngine:
 
     def _state(self, r: _Room, now: float) -> RoomState:
         metrics = tilt = None
-        if self._fresh(r, r.board, now) and r.board is not None and r.board.sway is not None:
-            m = r.board.sway.metrics()
-            if m is not None:
-                metrics = SwaySnapshot.from_values(**m.as_dict())
-        if self._fresh(r, r.imu, now) and r.imu is not None:
+        if fresh(r, r.board, now) and r.board is not None and r.board.sway is not None:
+            metrics = self._metrics(r.board)
+        if fresh(r, r.imu, now) and r.imu is not None:
             tilt = r.imu.last_tilt
         s = r.current
         if s is None:
@@ -380,6 +260,17 @@ class SessionEngine:
         return RoomState(r.name, now, r.session, r.child, s.id, s.exercise, s.surface, s.support,
                          s.planned_reps, s.tally.count, s.started, s.profile is not None,
                          metrics, tilt, r.note)
+
+    def _metrics(self, board: _Device) -> SwaySnapshot | None:
+        """The board's sway metrics now; None while there are none (or none that are numbers)."""
+        assert board.sway is not None
+        try:
+            m = board.sway.metrics()
+            return None if m is None else SwaySnapshot.from_values(**m.as_dict())
+        except (AnalysisError, SchemaError, ArithmeticError) as exc:
+            self._log.warning("engine: no sway metrics", "engine: no sway metrics for %s: %s",
+                              board.id, exc)
+            return None
 
     # ------------------------------------------------------------------ helpers
 
@@ -395,10 +286,15 @@ class SessionEngine:
             self._seen.popitem(last=False)
 
     def _reject(self, device: str, reason: str) -> None:
+        """A batch the engine cannot use."""
         self.stats.rejected += 1
-        first = (device, reason) not in self._warned
-        self._warned.add((device, reason))
-        log.log(logging.WARNING if first else logging.DEBUG, "engine: %s: %s", device, reason)
+        self._refuse(f"device {device}", reason)
+
+    def _refuse(self, where: str, reason: str) -> None:
+        if self.on_reject is not None:
+            self.on_reject(where, reason)
+        else:
+            self._log.warning("engine: input refused", "engine: %s: %s", where, reason)
 
     def _restore_set(self, r: _Room, store: Any) -> None:
         """The session's open set and its standing reps from the store; rep events this

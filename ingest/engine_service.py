@@ -1,4 +1,11 @@
-"""The session engine on MQTT: one thread owns the client, runs the engine, publishes."""
+"""The session engine on MQTT: one thread owns the client, runs the engine, publishes.
+
+Every message it receives is either applied or counted as a reject with its reason
+(:attr:`ServiceStats.rejected`): a payload the schema refuses, an event or batch the
+engine cannot apply, or one that raised anyway — that message only; the loop and the
+client go on. Rejects are logged rate-limited (:class:`ingest.ratelog.RateLimitedLog`: the
+first few, then a summary at most once a minute).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ import paho.mqtt.client as mqtt
 from ingest.engine import SessionEngine
 from ingest.engine_parts import Outgoing
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
+from ingest.ratelog import RateLimitedLog
 from ingest.schema import (
     SchemaError,
     decode_batch,
@@ -49,7 +57,8 @@ class CatalogLookup:
 @dataclass
 class ServiceStats:
     messages: int = 0
-    rejected: int = 0
+    rejected: int = 0  # messages not applied, whatever the reason (each counted once)
+    failed: int = 0  # ... of which raised an error nothing foresaw (a bug: logged in full)
     published: int = 0
     restores: int = 0
     connects: int = 0
@@ -73,7 +82,10 @@ class EngineService:
         self.store = store
         self.site = site
         self.engine = engine or SessionEngine(site, exercise_profile=CatalogLookup(store))
+        self.engine.on_reject = self._refused
         self.stats = ServiceStats()
+        self._log = RateLimitedLog(log, every_s=60.0, burst=5)
+        self._refusal: str | None = None  # why the engine did not apply the current message
         self.ready = threading.Event()
         self._stop = threading.Event()
         self._sub_mid: int | None = None
@@ -130,6 +142,7 @@ class EngineService:
         for _ in range(20):
             if self.client.loop(timeout=0.01) != mqtt.MQTT_ERR_SUCCESS:
                 break
+        self._log.flush()
 
     def _restore(self) -> None:
         try:
@@ -172,22 +185,50 @@ class EngineService:
             log.warning("engine disconnected (%s); reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        """Apply one message, or count it as a reject with its reason: never raises."""
         self.stats.messages += 1
+        self._refusal = None
+        topic = "?"
         try:
-            topic = parse_topic(msg.topic)
-            if topic.leaf == "samples":
-                batch = decode_batch(bytes(msg.payload))
-                if batch.device != topic.device:
-                    raise SchemaError("device", f"{batch.device!r} does not match the topic")
-                out = self.engine.on_batch(topic.room, batch)
-            elif topic.leaf == "events":
-                out = self.engine.on_event(topic.room, decode_event(bytes(msg.payload)))
-            elif topic.leaf == "status" and msg.payload:
-                out = self.engine.on_status(topic.room, decode_status(bytes(msg.payload)))
-            else:
-                return
+            topic = msg.topic
+            out = self._apply(topic, bytes(msg.payload))
         except SchemaError as exc:
-            self.stats.rejected += 1
-            log.warning("engine: rejected message on %s: %s", msg.topic, exc)
+            self._reject(topic, str(exc))
             return
+        except Exception as exc:  # nothing foreseen: it costs this one message, no more
+            self.stats.failed += 1
+            self._reject(topic, f"{type(exc).__name__}: {exc}", failed=True)
+            return
+        if self._refusal is not None:
+            self._reject(topic, self._refusal)
         self._publish(out)
+
+    def _apply(self, raw_topic: str, payload: bytes) -> list[Outgoing]:
+        topic = parse_topic(raw_topic)
+        if topic.leaf == "samples":
+            batch = decode_batch(payload)
+            if batch.device != topic.device:
+                raise SchemaError("device", f"{batch.device!r} does not match the topic")
+            return self.engine.on_batch(topic.room, batch)
+        if topic.leaf == "events":
+            return self.engine.on_event(topic.room, decode_event(payload))
+        if topic.leaf == "status" and payload:
+            status = decode_status(payload)
+            if status.device != topic.device:
+                raise SchemaError("device", f"{status.device!r} does not match the topic")
+            return self.engine.on_status(topic.room, status)
+        return []  # a retained status cleared: nothing to apply
+
+    def _refused(self, where: str, reason: str) -> None:
+        """The engine's report of an input it did not apply (one per message)."""
+        if self._refusal is None:
+            self._refusal = f"{where}: {reason}"
+
+    def _reject(self, topic: str, reason: str, *, failed: bool = False) -> None:
+        self.stats.rejected += 1
+        if failed:
+            self._log.error("engine: message failed", "engine: message on %s failed: %s",
+                            topic[:200], reason[:300], exc_info=True)
+        else:
+            self._log.warning("engine: rejected message", "engine: rejected message on %s: %s",
+                              topic[:200], reason[:300])

@@ -9,6 +9,8 @@ session expiry.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import logging
 import ssl
 from collections.abc import Callable
@@ -57,6 +59,21 @@ def safe_callback(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def bound_client_id(address: BrokerAddress, name: str) -> str:
+    """``name`` plus a tag only the holder of the account's password can compute.
+
+    MQTT knows a session by its client id alone, and Mosquitto 2.0 lets any account
+    connect with any id: whoever knew the recorder's id could knock it off and, with a
+    clean start, throw away the session holding what it has yet to store. With the tag
+    (an HMAC of the name keyed by the account's password) another account cannot name
+    the recorder's, the engine's, a dashboard's or another room's ingest's session.
+    """
+    if not address.password:
+        return name  # an anonymous demo broker: nothing to bind to
+    tag = hmac.new(address.password.encode(), name.encode(), hashlib.sha256).hexdigest()
+    return f"{name}-{tag[:20]}"
+
+
 def make_client(
     address: BrokerAddress,
     *,
@@ -71,13 +88,14 @@ def make_client(
     ``persistent``: the broker keeps the session (subscriptions and queued QoS 1
     messages) for an hour while the client is away. ``bulk``: a
     :class:`ingest.mqtt_bulk.BulkClient` (buffered reads, grouped PUBACKs) for a
-    subscriber that takes many messages, where the installed paho allows it.
+    subscriber that takes many messages, where the installed paho allows it. The id
+    the broker sees is :func:`bound_client_id` of ``client_id``.
     """
     protocol = mqtt.MQTTv5 if address.v5 else mqtt.MQTTv311
     cls = BulkClient if bulk and BULK_SUPPORTED else mqtt.Client
     client = cls(
         CallbackAPIVersion.VERSION2,
-        client_id=client_id,
+        client_id=bound_client_id(address, client_id),
         protocol=protocol,
         clean_session=None if address.v5 else not persistent,
         manual_ack=manual_ack,

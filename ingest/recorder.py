@@ -17,8 +17,16 @@
 - A payload that does not follow the schema, or that the store refuses (a reserved
   column name, more columns than it holds), is quarantined with its reason (and
   acknowledged, so it is not redelivered forever); the loop carries on.
+- One group of messages is one transaction. If it fails while the store works, some
+  message is bad in a way nothing caught before: the group is split in halves, each
+  committed alone, down to the message that fails by itself, which is quarantined once
+  with the error. Only a store that is down (it cannot open a transaction) holds
+  messages back, and then only those not yet stored. Repeated log lines are rate-limited.
+- A device is (site, room, device id), the place taken from the topic (which the
+  broker's ACL lets an ingest account write only for its own room).
 - Gaps: a sequence jump inside a boot, or a new boot, becomes a gap record with the
-  reason the device last gave (its offline status) or "samples missing".
+  reason the device last gave (its offline status) or "samples missing"; when the host
+  clock stepped back across it, the gap is placed before the next sample and says so.
 - Scale-out: with ``group`` set, samples and events arrive through the shared
   subscription ``$share/<group>/…`` so several recorders split the load. A recorder in a
   group does not look for gaps (it sees only part of each device's stream).
@@ -30,13 +38,15 @@ import collections
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from ingest.gaps import GapTracker
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
 from ingest.mqtt_bulk import BulkClient
+from ingest.ratelog import RateLimitedLog
 from ingest.schema import (
     DeviceStatus,
     Event,
@@ -75,43 +85,8 @@ class _Incoming:
     qos: int
     message: SampleBatch | DeviceStatus | Event | None = None
     error: str = ""
-
-
-@dataclass
-class _Track:
-    boot: str
-    next_seq: int
-    last_t: float
-
-
-@dataclass
-class _GapTracker:
-    """Finds holes in each device's sequence numbers."""
-
-    tracks: dict[str, _Track] = field(default_factory=dict)
-    reasons: dict[str, str] = field(default_factory=dict)
-
-    def offline(self, device: str, reason: str) -> None:
-        self.reasons[device] = reason
-
-    def check(self, batch: SampleBatch) -> tuple[float, float, str] | None:
-        first, last = _first_last_host_time(batch)
-        track = self.tracks.get(batch.device)
-        gap = None
-        if track is not None:
-            if batch.boot != track.boot:
-                reason = self.reasons.get(batch.device) or "device restarted"
-                gap = (min(track.last_t, first), max(track.last_t, first), reason)
-            elif batch.seq > track.next_seq:
-                reason = self.reasons.get(batch.device) or (
-                    f"{batch.seq - track.next_seq} samples missing")
-                gap = (track.last_t, first, reason)
-            elif batch.last_seq < track.next_seq:
-                return None  # a redelivered duplicate: nothing new
-        self.tracks[batch.device] = _Track(batch.boot, batch.last_seq + 1, last)
-        if gap is not None:
-            self.reasons.pop(batch.device, None)
-        return gap
+    gap: tuple[float, float, str] | None = None  # the hole before this batch, if any
+    done: bool = False  # stored (or quarantined) and acknowledged
 
 
 def _decode(item: _Incoming) -> None:
@@ -132,15 +107,6 @@ def _decode(item: _Incoming) -> None:
     except Exception as exc:  # a bug, but one message must not stop the writer
         log.exception("recorder: could not decode a message on %s", item.raw_topic)
         item.error = f"could not be decoded: {exc!r}"
-
-
-def _first_last_host_time(batch: SampleBatch) -> tuple[float, float]:
-    """``batch.host_times()[0]`` and ``[-1]``, without the list in between."""
-    offset = batch.t_host - batch.t_dev
-    if "t" in batch.columns:
-        k = batch.columns.index("t")
-        return batch.rows[0][k] + offset, batch.rows[-1][k] + offset
-    return batch.t_dev + offset, batch.t_dev + (len(batch.rows) - 1) * batch.period + offset
 
 
 class _Inbox:
@@ -198,7 +164,8 @@ class Recorder:
         self.connected = threading.Event()
         self._inbox = _Inbox(max_batch)
         self._stop = threading.Event()
-        self._gaps = _GapTracker()
+        self._gaps = GapTracker()
+        self._log = RateLimitedLog(log, every_s=60.0, burst=5)
         self.client = make_client(address, client_id=client_id, persistent=True,
                                   manual_ack=True, bulk=bulk)
         self.client.on_connect = safe_callback(self._on_connect)
@@ -269,52 +236,146 @@ class Recorder:
     def _write_loop(self) -> None:
         while True:
             items = self._inbox.take(0.05, 0.01)
-            for item in items:
-                _decode(item)
             if not items:
                 if self._stop.is_set():
                     return
                 continue
-            # Every store write is idempotent (dedupe by sequence and event id), so a
-            # failed commit is simply retried; nothing is acknowledged until it succeeds.
-            while not self._commit(items):
+            for item in items:
+                _decode(item)
+                self._track(item)
+            # A failed commit is retried for what it did not store; a message that fails
+            # alone while the store works is quarantined (see _commit), so only a store
+            # that is down keeps anything waiting.
+            while not self._commit([item for item in items if not item.done]):
                 if self._stop.wait(1.0):
                     return
 
-    def _commit(self, items: list[_Incoming]) -> bool:
-        """Store one group of messages; False when the store failed and it must be retried.
+    def _track(self, item: _Incoming) -> None:
+        """Gap bookkeeping, once per message and in arrival order (a retried commit
+        reuses ``item.gap``). In a shared group each recorder sees only part of a
+        device's batches, so holes in what *it* sees are not gaps: only a lone recorder
+        tracks them."""
+        msg, topic = item.message, item.topic
+        if self.group is not None or topic is None:
+            return
+        if isinstance(msg, SampleBatch):
+            item.gap = self._gaps.check((topic.site, topic.room, msg.device), msg)
+        elif isinstance(msg, DeviceStatus) and msg.state == "offline":
+            self._gaps.offline((topic.site, topic.room, msg.device), msg.reason or "offline")
 
-        A message the store refuses as such (an event for an unknown session, say) is
-        quarantined with the store's reason; only a failing store is retried.
+    def _commit(self, items: list[_Incoming]) -> bool:
+        """Store ``items`` in one transaction and acknowledge them; False when the store
+        is unavailable and they must wait.
+
+        If the transaction fails while the store works, one of the messages is bad in a
+        way nothing caught earlier: the group is split in halves, each committed on its
+        own, down to the one message that fails alone, which is quarantined with the
+        reason. One bad message costs that message, never the others.
         """
-        batches: list[tuple[_Incoming, SampleBatch]] = []
-        gaps: list[tuple[SampleBatch, tuple[float, float, str]]] = []
+        if not items:
+            return True
+        delta = RecorderStats()
+        applied: list[tuple[Topic, Event]] = []
         try:
-            for item in items:
-                if item.error:
-                    self._reject(item, item.error)
-                    continue
-                try:
-                    self._apply(item, batches, gaps)
-                except (InvalidData, NotFound) as exc:
-                    self._reject(item, f"refused by the store: {exc}")
-            if batches:
-                self._insert(batches)
-            for batch, (t_from, t_to, reason) in gaps:
-                self.store.add_gap(batch.device, batch.boot, t_from, t_to, reason)
-                self.stats.gaps += 1
-                log.info("gap on %s: %.2f s (%s)", batch.device, t_to - t_from, reason)
-            self.stats.messages += len(items)
-            self.stats.commits += 1
-        except Exception:
-            log.exception("recorder: commit failed; retrying, nothing acknowledged yet")
-            return False
+            with self.store.transaction():
+                self._store_group(items, delta, applied)
+        except Exception as exc:
+            if self._store_down(exc):
+                self._log.warning("store down", "recorder: the store is unavailable (%s); "
+                                  "nothing acknowledged, retrying", exc)
+                return False
+            if len(items) == 1:
+                return self._quarantine_alone(items[0], exc)
+            half = len(items) // 2
+            return self._commit(items[:half]) and self._commit(items[half:])
+        for name in delta.__dataclass_fields__:
+            setattr(self.stats, name, getattr(self.stats, name) + getattr(delta, name))
+        self.stats.messages += len(items)
+        self.stats.commits += 1
         self._acknowledge(items)
+        if self.on_event is not None:
+            for topic, event in applied:
+                self.on_event(topic, event)
         return True
+
+    def _store_down(self, exc: Exception) -> bool:
+        """Whether ``exc`` came from the store being unreachable (rather than from what
+        was written): the store is asked for a transaction of its own."""
+        if isinstance(exc, InvalidData | NotFound | SchemaError):
+            return False
+        try:
+            self.store.ping()
+        except Exception:
+            return True
+        return False
+
+    def _quarantine_alone(self, item: _Incoming, exc: Exception) -> bool:
+        reason = (f"refused by the store: {exc}" if isinstance(exc, InvalidData | NotFound)
+                  else f"could not be stored: {type(exc).__name__}: {exc}")
+        try:
+            self._reject(item, reason)
+        except Exception as again:
+            self._log.warning("quarantine failed", "recorder: could not quarantine a "
+                              "message on %s (%s); retrying", item.raw_topic, again)
+            return False
+        self.stats.rejected += 1
+        self.stats.messages += 1
+        self._acknowledge([item])
+        return True
+
+    def _store_group(self, items: list[_Incoming], delta: RecorderStats,
+                     applied: list[tuple[Topic, Event]]) -> None:
+        """Every write of one group (inside the caller's transaction)."""
+        batches: list[SampleBatch] = []
+        places: list[tuple[str, str]] = []
+        for item in items:
+            msg, topic = item.message, item.topic
+            if item.error or topic is None:
+                self._reject(item, item.error or "no topic")
+                delta.rejected += 1
+            elif isinstance(msg, SampleBatch):
+                batches.append(msg)
+                places.append((topic.site, topic.room))
+            else:
+                try:
+                    if self._apply(topic, msg):
+                        assert isinstance(msg, Event)
+                        applied.append((topic, msg))
+                        delta.events += 1
+                except (InvalidData, NotFound) as exc:  # that message alone, as such
+                    self._reject(item, f"refused by the store: {exc}")
+                    delta.rejected += 1
+        if batches:
+            result = self.store.insert_batches(batches, places)
+            delta.batches += len(batches)
+            delta.samples += result.inserted
+            delta.duplicates += result.duplicates
+        for item in items:
+            if item.gap is not None and item.topic is not None:
+                batch = item.message
+                assert isinstance(batch, SampleBatch)
+                t_from, t_to, reason = item.gap
+                place = (item.topic.site, item.topic.room)
+                self.store.add_gap(batch.device, batch.boot, t_from, t_to, reason, place)
+                delta.gaps += 1
+                self._log.info(f"gap {place}", "gap on %s/%s/%s: %.2f s (%s)", *place,
+                               batch.device, t_to - t_from, reason)
+
+    def _apply(self, topic: Topic, msg: DeviceStatus | Event | None) -> bool:
+        """A status or an event; True for an event applied now (not seen before)."""
+        if isinstance(msg, DeviceStatus):
+            self.store.upsert_device(topic.site, topic.room, msg.device, msg.kind,
+                                     placement=msg.placement)
+            return False
+        if isinstance(msg, Event):
+            return bool(self.store.apply_event(topic.site, topic.room, msg))
+        return False  # an empty (cleared) retained status
 
     def _acknowledge(self, items: list[_Incoming]) -> None:
         """PUBACK every QoS 1 message of a committed group in one write (where the client
         can); anything else one by one."""
+        for item in items:
+            item.done = True
         if isinstance(self.client, BulkClient):
             self.client.ack_many(item.mid for item in items if item.qos == 1)
             rest = [item for item in items if item.qos > 1]
@@ -323,47 +384,7 @@ class Recorder:
         for item in rest:
             self.client.ack(item.mid, item.qos)
 
-    def _insert(self, batches: list[tuple[_Incoming, SampleBatch]]) -> None:
-        """All batches in one transaction; if the store refuses one of them as such, each
-        in its own, so that only the refused ones are quarantined."""
-        try:
-            results = [self.store.insert_batches([batch for _, batch in batches])]
-            stored = len(batches)
-        except InvalidData:
-            results = []
-            for item, batch in batches:
-                try:
-                    results.append(self.store.insert_batches([batch]))
-                except InvalidData as exc:
-                    self._reject(item, f"refused by the store: {exc}")
-            stored = len(results)
-        for result in results:
-            self.stats.samples += result.inserted
-            self.stats.duplicates += result.duplicates
-        self.stats.batches += stored
-
     def _reject(self, item: _Incoming, reason: str) -> None:
-        self.stats.rejected += 1
-        log.warning("recorder: rejected message on %s: %s", item.raw_topic, reason)
+        self._log.warning("rejected", "recorder: rejected message on %s: %s",
+                          item.raw_topic[:200], reason)
         self.store.quarantine(item.raw_topic, item.payload, reason)
-
-    def _apply(self, item: _Incoming, batches: list[tuple[_Incoming, SampleBatch]],
-               gaps: list[tuple[SampleBatch, tuple[float, float, str]]]) -> None:
-        msg, topic = item.message, item.topic
-        if isinstance(msg, SampleBatch):
-            batches.append((item, msg))
-            # In a shared group each recorder sees only part of a device's batches, so
-            # holes in what *it* sees are not gaps; only a lone recorder tracks them.
-            gap = self._gaps.check(msg) if self.group is None else None
-            if gap is not None:
-                gaps.append((msg, gap))
-        elif isinstance(msg, DeviceStatus) and topic is not None:
-            self.store.upsert_device(topic.site, topic.room, msg.device, msg.kind,
-                                     placement=msg.placement)
-            if msg.state == "offline":
-                self._gaps.offline(msg.device, msg.reason or "offline")
-        elif (isinstance(msg, Event) and topic is not None
-              and self.store.apply_event(topic.site, topic.room, msg)):
-            self.stats.events += 1
-            if self.on_event is not None:
-                self.on_event(topic, msg)

@@ -14,7 +14,11 @@ Privacy: topics and payloads carry only identifiers (site, room, device, pseudon
 child id, opaque session/set ids). Names live in the store only.
 
 Every message is a frozen dataclass that validates in ``__post_init__``; ``decode_*``
-functions parse JSON bytes and raise :class:`SchemaError` naming the field at fault.
+functions parse JSON bytes and raise :class:`SchemaError` naming the field at fault — and
+nothing else, whatever the bytes (nesting that would exhaust the parser's recursion,
+numbers beyond the float range or too long to read, text JSON escapes into lone UTF-16
+surrogates; see :mod:`ingest.decoding`): a consumer catches :class:`SchemaError` and
+counts a reject.
 Sample time: the device time of row ``i`` is ``t_dev + i * period`` unless the batch has
 a ``t`` column (irregular devices), in which case that column is the device time in
 seconds. The host time of row ``i`` is ``t_host + (device time of i - t_dev)``.
@@ -30,6 +34,11 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Literal, cast
 
+from ingest.decoding import MAX_SEQ
+from ingest.decoding import check_data as _check_data
+from ingest.decoding import check_unicode as _check_unicode
+from ingest.decoding import decoder as _decoder
+from ingest.decoding import in_float_range as _in_float_range
 from ingest.wire import MAX_TEXT, SCHEMA_VERSION, SchemaError
 from ingest.wire import check_ident as _check_ident
 from ingest.wire import check_int as _check_int
@@ -240,8 +249,10 @@ class SampleBatch:
         )
 
 
+@_decoder
 def decode_batch(payload: bytes | str) -> SampleBatch:
     data = _load(payload)
+    _in_float_range(data, "t_dev", "period", "t_host")
     cols = _require(data, "cols")
     rows = _require(data, "rows")
     if not isinstance(cols, list):
@@ -252,7 +263,7 @@ def decode_batch(payload: bytes | str) -> SampleBatch:
         for i, row in enumerate(rows):
             if not isinstance(row, list):
                 raise SchemaError(f"rows[{i}]", "expected a list")
-    return SampleBatch(
+    batch = SampleBatch(
         device=_require(data, "device"),
         kind=_require(data, "kind"),
         boot=_require(data, "boot"),
@@ -263,6 +274,9 @@ def decode_batch(payload: bytes | str) -> SampleBatch:
         columns=tuple(cols),
         rows=tuple(map(tuple, rows)),
     )
+    if batch.last_seq > MAX_SEQ:
+        raise SchemaError("seq", f"the rows run past {MAX_SEQ} (64 bits)")
+    return batch
 
 
 # ----------------------------------------------------------------------------- status
@@ -311,8 +325,11 @@ class DeviceStatus:
         )
 
 
+@_decoder
 def decode_status(payload: bytes | str) -> DeviceStatus:
     data = _load(payload)
+    _in_float_range(data, "t")
+    _check_unicode("reason", data.get("reason"))
     return DeviceStatus(
         device=_require(data, "device"),
         kind=_require(data, "kind"),
@@ -416,8 +433,11 @@ class Event:
         )
 
 
+@_decoder
 def decode_event(payload: bytes | str) -> Event:
     data = _load(payload)
+    _in_float_range(data, "t")
+    _check_data(data.get("data"))
     return Event(
         type=_require(data, "type"),
         t=_require(data, "t"),

@@ -15,8 +15,9 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,12 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if kind == "immediate" else "BEGIN")
 
 
+@dataclass
+class _Open:
+    conn: Connection
+    committed: list[Callable[[], None]] = field(default_factory=list)
+
+
 class Database:
     """An engine plus the two ways the store uses it: read and write transactions."""
 
@@ -115,6 +122,7 @@ class Database:
         self.is_sqlite = self.dialect == "sqlite"
         self._writer = engine.execution_options(**{_BEGIN: "immediate"})
         self._write_lock = threading.Lock()
+        self._open = threading.local()  # this thread's outer write transaction, if any
 
     @property
     def mark(self) -> str:
@@ -123,10 +131,36 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One transaction that commits on success and rolls back on any error."""
+        """One transaction that commits on success and rolls back on any error.
+
+        Nested in another ``write()`` of the same thread, it is a savepoint of the outer
+        transaction: an error rolls back this part alone, and nothing is committed before
+        the outer transaction is (see :meth:`after_commit`).
+        """
+        outer: _Open | None = getattr(self._open, "tx", None)
+        if outer is not None:
+            with outer.conn.begin_nested():
+                yield outer.conn
+            return
         lock: AbstractContextManager[Any] = self._write_lock if self.is_sqlite else nullcontext()
-        with lock, self._connect(self._writer) as conn, conn.begin():
-            yield conn
+        with lock, self._connect(self._writer) as conn:
+            tx = self._open.tx = _Open(conn)
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                self._open.tx = None
+            for callback in tx.committed:
+                callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this thread's write transaction has committed (at once
+        outside one); never if it rolls back. For caches of ids the transaction made."""
+        tx: _Open | None = getattr(self._open, "tx", None)
+        if tx is None:
+            callback()
+        else:
+            tx.committed.append(callback)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

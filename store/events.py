@@ -4,6 +4,10 @@ Every event is first written to the ``events`` log keyed by its id, in the same
 transaction as its effect; a repeat (same id) changes nothing and returns False, and an
 event that fails (unknown session, bad data) leaves no trace, so it can be retried.
 
+A session starts only for a child the store knows: children are added by an admin (the
+admin page, ``dmi-live`` commands), never by an event, so a forged session start naming
+an unknown pseudonym is refused (:class:`~store.errors.UnknownChild`) and leaves no trace.
+
 Reps: ``delta +1`` adds a rep row; ``delta -1`` revokes the latest rep of the set that is
 not revoked yet (``revoked_by`` = the correcting event's id). A manual correction wins:
 a manual −1 revokes the latest rep whatever its source, while an automatic −1 (the
@@ -23,7 +27,14 @@ from sqlalchemy.engine import Connection
 from ingest.schema import Event
 from store import tables
 from store.db import Database
-from store.errors import Conflict, InvalidEvent, UnknownExercise, UnknownSession, UnknownSet
+from store.errors import (
+    Conflict,
+    InvalidEvent,
+    UnknownChild,
+    UnknownExercise,
+    UnknownSession,
+    UnknownSet,
+)
 from store.places import ensure_room
 from store.rows import SUPPORT_POINTS
 from store.sessions import check_session
@@ -74,12 +85,12 @@ def _need(event: Event, name: str) -> str:
 def _session_start(db: Database, conn: Connection, site: str, room: str, event: Event) -> None:
     session_id = _need(event, "session")
     child = str(event.data["child"])
+    known = conn.execute(
+        sa.select(tables.children.c.id).where(tables.children.c.id == child)
+    ).first()
+    if known is None:  # the caller logs or quarantines the refusal: one line, not two
+        raise UnknownChild(child)
     room_id = ensure_room(db, conn, site, room)
-    conn.execute(
-        db.insert(tables.children)
-        .values(id=child, display_name="", created=time.time())
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
     existing = conn.execute(
         sa.select(S.c.child_id, S.c.room_id).where(S.c.id == session_id)
     ).first()

@@ -114,9 +114,59 @@ def _v2_sample_spans(conn: Connection) -> None:
     conn.exec_driver_sql("DROP INDEX IF EXISTS ix_samples_stream_id_t")
 
 
+def _v3_sign_ins_and_wall_links(conn: Connection) -> None:
+    """Server-side sign-ins (revocable sessions), the shared sign-in throttle and
+    wall-screen (kiosk) links with an id, an expiry and a revocation time."""
+    for table in (tables.sign_ins, tables.sign_in_throttle, tables.kiosk_links):
+        create_table(conn, table)
+
+
+def _v4_devices_per_room(conn: Connection) -> None:
+    """A device is (site, room, device id), no longer a global name; gaps say where they
+    were; the quarantine keeps the size of what it cut."""
+    add_column(conn, "gaps", sa.Column("site", tables.Name, nullable=True))
+    add_column(conn, "gaps", sa.Column("room", tables.Name, nullable=True))
+    add_column(conn, "quarantine", sa.Column("size", sa.Integer, nullable=True))
+    # until now a device id was one device: its gaps happened where it was set up
+    conn.exec_driver_sql(
+        "UPDATE gaps SET site = (SELECT s.key FROM devices d JOIN rooms r ON r.id = d.room_id "
+        "JOIN sites s ON s.id = r.site_id WHERE d.name = gaps.device), "
+        "room = (SELECT r.key FROM devices d JOIN rooms r ON r.id = d.room_id "
+        "WHERE d.name = gaps.device) WHERE room IS NULL")
+    uniques = {u["name"] for u in sa.inspect(conn).get_unique_constraints("devices")}
+    if "uq_devices_room_id_name" in uniques:
+        return  # a fresh store
+    if conn.dialect.name != "sqlite":
+        for name in uniques:
+            conn.exec_driver_sql(f'ALTER TABLE devices DROP CONSTRAINT "{name}"')
+        conn.exec_driver_sql(
+            "ALTER TABLE devices ADD CONSTRAINT uq_devices_room_id_name UNIQUE (room_id, name)")
+        create_index(conn, "ix_devices_name", "devices", "name")
+        return
+    # SQLite cannot drop a constraint: build the table anew. Dropping the old one would
+    # break the foreign keys of streams (the only table referring to devices) and renaming
+    # it would rewrite them, so streams step aside while the table is rebuilt.
+    conn.exec_driver_sql("CREATE TEMP TABLE streams_v3 AS SELECT * FROM streams")
+    conn.exec_driver_sql("DELETE FROM streams")
+    meta = sa.MetaData()
+    for table in (tables.sites, tables.rooms):
+        table.to_metadata(meta)
+    tables.devices_table(meta, "devices_new").create(conn)
+    cols = "id, name, kind, room_id, placement, calibration"
+    conn.exec_driver_sql(f"INSERT INTO devices_new ({cols}) SELECT {cols} FROM devices")
+    conn.exec_driver_sql("DROP TABLE devices")
+    conn.exec_driver_sql("ALTER TABLE devices_new RENAME TO devices")
+    conn.exec_driver_sql("INSERT INTO streams SELECT * FROM streams_v3")
+    conn.exec_driver_sql("DROP TABLE streams_v3")
+    create_index(conn, "ix_devices_name", "devices", "name")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: devices, samples, sessions, people, audit; DMI catalog", _v1_baseline),
     Migration(2, "sample_spans: time ranges by batch, no index on samples.t", _v2_sample_spans),
+    Migration(3, "sign_ins, sign_in_throttle, kiosk_links", _v3_sign_ins_and_wall_links),
+    Migration(4, "devices per room; gaps with their place; quarantine sizes",
+              _v4_devices_per_room),
 )
 
 

@@ -26,6 +26,7 @@ from store.rows import (
     FamilyLinkRow,
     UserRow,
 )
+from store.signins import revoke_user_sign_ins
 
 C, U, F, E = tables.children, tables.users, tables.family_links, tables.exercises
 
@@ -103,19 +104,26 @@ def users(db: Database) -> list[UserRow]:
         return [_user(r) for r in conn.execute(sa.select(U).order_by(U.c.username))]
 
 
-def _update_user(db: Database, username: str, **values: Any) -> UserRow:
+def _update_user(db: Database, username: str, *, sign_out: bool = False,
+                 **values: Any) -> UserRow:
+    """Change an account; ``sign_out`` also ends its sign-ins in the same transaction."""
     with db.write() as conn:
         if conn.execute(U.update().where(U.c.username == username).values(**values)).rowcount == 0:
             raise UnknownUser(username)
+        if sign_out:
+            revoke_user_sign_ins(conn, username)
         return _user(conn.execute(sa.select(U).where(U.c.username == username)).one())
 
 
 def set_user_disabled(db: Database, username: str, disabled: bool) -> UserRow:
-    return _update_user(db, username, disabled=bool(disabled))
+    """Disabling an account also ends every sign-in of it."""
+    return _update_user(db, username, sign_out=bool(disabled), disabled=bool(disabled))
 
 
 def set_password_hash(db: Database, username: str, password_hash: str) -> UserRow:
-    return _update_user(db, username, password_hash=_text("password_hash", password_hash, 512))
+    """A new password also ends every sign-in of the account (old cookies stop working)."""
+    return _update_user(db, username, sign_out=True,
+                        password_hash=_text("password_hash", password_hash, 512))
 
 
 def set_user_role(db: Database, username: str, role: str) -> UserRow:

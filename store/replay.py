@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from store import tables
 from store.errors import UnknownDevice
 from store.rows import DeviceRow
+from store.samples import Place, device_filter
 from store.spans import stream_where
 from store.store import Store
 
@@ -65,12 +66,12 @@ class SessionCounts:
     gap_s: float
 
 
-def _streams(conn: Any, device: str) -> list[tuple[int, tuple[str, ...]]]:
+def _streams(conn: Any, device: str, place: Place | None) -> list[tuple[int, tuple[str, ...]]]:
     s, d = tables.streams, tables.devices
     found = conn.execute(
         sa.select(d.c.id.label("device_id"), s.c.id, s.c.cols)
         .select_from(d.outerjoin(s, s.c.device_id == d.c.id))
-        .where(d.c.name == device)
+        .where(device_filter(device, place))
         .order_by(s.c.id)
     ).all()
     if not found:
@@ -84,8 +85,10 @@ def read_columns(
     columns: Sequence[str],
     t0: float | None = None,
     t1: float | None = None,
+    place: Place | None = None,
 ) -> Columns:
-    """Host times and the given columns of ``device`` with ``t`` in ``[t0, t1)``.
+    """Host times and the given columns of ``device`` (of room ``place``, (site, room))
+    with ``t`` in ``[t0, t1)``.
 
     Raises :class:`store.errors.UnknownDevice`. A column no boot of the device has comes
     back all NaN.
@@ -94,7 +97,7 @@ def read_columns(
     parts_t: list[np.ndarray] = []
     parts_v: list[np.ndarray] = []
     with db.read() as conn:
-        for stream_id, cols in _streams(conn, device):
+        for stream_id, cols in _streams(conn, device, place):
             slots = [f"v{cols.index(c)}" if c in cols else None for c in columns]
             if db.is_sqlite:
                 data = _select_sqlite(conn, stream_id, slots, t0, t1)
@@ -194,7 +197,7 @@ class Envelope:
 
 
 def norm_envelope(store: Store, device: str, columns: Sequence[str], t0: float, t1: float,
-                  *, buckets: int) -> Envelope:
+                  *, buckets: int, place: Place | None = None) -> Envelope:
     """Samples of ``device`` with ``t`` in ``[t0, t1)`` in ``buckets`` equal time buckets:
     per bucket the range of ``sqrt(sum(c**2 for c in columns))`` (e.g. the angular speed
     from ``gx, gy, gz``), aggregated by the database (boots merged there too).
@@ -214,7 +217,7 @@ def norm_envelope(store: Store, device: str, columns: Sequence[str], t0: float, 
     with db.read() as conn:
         cursor = conn.connection.cursor()
         try:
-            for stream_id, cols in _streams(conn, device):
+            for stream_id, cols in _streams(conn, device, place):
                 slots = [f"v{cols.index(c)}" if c in cols else None for c in columns]
                 square = (" + ".join(f"{s} * {s}" for s in slots) if all(slots)
                           else "CAST(NULL AS DOUBLE PRECISION)")
@@ -239,13 +242,14 @@ def norm_envelope(store: Store, device: str, columns: Sequence[str], t0: float, 
                     table[:, 3].astype(np.int64), np.sqrt(table[:, 4]), np.sqrt(table[:, 5]))
 
 
-def count_between(store: Store, device: str, t0: float | None, t1: float | None) -> int:
+def count_between(store: Store, device: str, t0: float | None, t1: float | None,
+                  place: Place | None = None) -> int:
     """How many samples of ``device`` have ``t`` in ``[t0, t1)`` (0 for an unknown device)."""
     db = store._db
     total = 0
     with db.read() as conn:
         try:
-            streams = _streams(conn, device)
+            streams = _streams(conn, device, place)
         except UnknownDevice:
             return 0
         for stream_id, _ in streams:
@@ -266,7 +270,8 @@ def _fetchone(conn: Any, sql: str, params: list[Any]) -> Any:
 
 
 def iter_samples(
-    store: Store, device: str, t0: float, t1: float, *, chunk_s: float = 120.0
+    store: Store, device: str, t0: float, t1: float, *, chunk_s: float = 120.0,
+    place: Place | None = None,
 ) -> Iterator[pd.DataFrame]:
     """:meth:`Store.read_samples` over ``[t0, t1)`` in chunks of ``chunk_s`` seconds."""
     if not chunk_s > 0:
@@ -274,7 +279,7 @@ def iter_samples(
     start = t0
     while start < t1:
         stop = min(t1, start + chunk_s)
-        frame = store.read_samples(device, start, stop)
+        frame = store.read_samples(device, start, stop, place=place)
         if len(frame):
             yield frame
         start = stop
@@ -291,7 +296,7 @@ def room_devices(
     found = []
     with db.read() as conn:
         for row in in_room:
-            for stream_id, _ in _streams(conn, row.device):
+            for stream_id, _ in _streams(conn, row.device, (site, room)):
                 span = stream_where(conn, stream_id, t0, t1, db.mark)
                 if span is not None and _fetchone(
                         conn, f"SELECT 1 FROM samples WHERE {span[0]} LIMIT 1", span[1]):
@@ -309,7 +314,7 @@ def session_counts(store: Store, session_ids: Sequence[str]) -> dict[str, Sessio
     ids = list(dict.fromkeys(session_ids))
     if not ids:
         return {}
-    g, d = tables.gaps, tables.devices
+    g, d, rm, st = tables.gaps, tables.devices, tables.rooms, tables.sites
     with store._db.read() as conn:
         set_rows = conn.execute(
             sa.select(ST.c.session_id, sa.func.count(), sa.func.sum(ST.c.planned_reps))
@@ -330,9 +335,13 @@ def session_counts(store: Store, session_ids: Sequence[str]) -> dict[str, Sessio
         }
         gap_rows = conn.execute(
             sa.select(S.c.id, g.c.t_from, g.c.t_to)
-            .select_from(
-                g.join(d, d.c.name == g.c.device).join(S, S.c.room_id == d.c.room_id)
-            )
+            .select_from(S.join(rm, rm.c.id == S.c.room_id).join(st, st.c.id == rm.c.site_id))
+            .join(g, sa.or_(
+                (g.c.site == st.c.key) & (g.c.room == rm.c.key),
+                # a gap from before schema 4 names only its device
+                g.c.room.is_(None) & g.c.device.in_(
+                    sa.select(d.c.name).where(d.c.room_id == S.c.room_id)),
+            ))
             .where(
                 S.c.id.in_(ids),
                 g.c.t_to >= S.c.started,

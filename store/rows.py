@@ -42,6 +42,8 @@ class GapRow:
     t_from: float
     t_to: float
     reason: str
+    site: str | None = None
+    room: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,23 @@ class QuarantineRow:
     id: int
     t: float
     topic: str
-    payload: bytes
+    payload: bytes  # its first tables.QUARANTINE_PAYLOAD bytes
     reason: str
+    size: int  # bytes as it came
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """What ``dmi-live status`` says of one device."""
+
+    site: str | None
+    room: str | None
+    device: str
+    kind: str
+    last_stored_t: float | None  # host time of its newest stored sample
+    samples: int | None  # stored samples (None: not counted)
+    gaps: int
+    last_gap: GapRow | None
 
 
 @dataclass(frozen=True)
@@ -164,3 +181,48 @@ class AnnotationRow:
     tag: str | None
     text: str
     family_visible: bool
+
+
+@dataclass(frozen=True)
+class SignInRow:
+    """A staff member's sign-in (one browser); ``id`` is the hash of the cookie's token."""
+
+    id: str
+    username: str
+    address: str
+    created: float
+    last_seen: float
+    revoked_at: float | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class ThrottleRow:
+    """Failed sign-ins counted under one key, and until when that key must wait."""
+
+    key: str
+    failures: int
+    last_failure: float
+    blocked_until: float
+
+
+@dataclass(frozen=True)
+class KioskLinkRow:
+    """A wall-screen link for one room, until it expires or is revoked."""
+
+    id: str
+    room: str
+    created_by: str
+    created: float
+    expires: float
+    revoked_at: float | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_valid(self, now: float) -> bool:
+        return self.revoked_at is None and now < self.expires

@@ -29,6 +29,7 @@ from ingest.schema import SampleBatch
 from store import tables
 from store.db import Database
 from store.errors import InvalidData, UnknownDevice
+from store.places import ensure_room
 from store.rows import InsertResult
 from store.sample_writes import Layout, group_runs, insert_postgres, insert_sqlite
 from store.spans import insert_spans, span_row, stream_where
@@ -40,6 +41,29 @@ RESERVED = frozenset({"t", "t_dev", "boot", "seq"})
 
 _SLOTS = tuple(f"v{i}" for i in range(tables.VALUE_SLOTS))
 Row = tuple[Any, ...]
+
+
+Place = tuple[str, str]
+"""(site, room)."""
+
+
+class _DeviceKey(NamedTuple):
+    place: Place | None
+    name: str
+
+
+def in_place(place: Place) -> Any:
+    """The WHERE clause picking the ``devices`` rows of ``place``."""
+    r, s = tables.rooms, tables.sites
+    return tables.devices.c.room_id.in_(
+        sa.select(r.c.id).join(s, s.c.id == r.c.site_id)
+        .where(s.c.key == place[0], r.c.key == place[1]).scalar_subquery())
+
+
+def device_filter(device: str, place: Place | None) -> Any:
+    """The WHERE clause picking ``device`` (in ``place``, if given) from ``devices``."""
+    clause = tables.devices.c.name == device
+    return clause if place is None else clause & in_place(place)
 
 
 @dataclass(frozen=True)
@@ -86,21 +110,32 @@ class SampleStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._lock = threading.Lock()
-        self._device_ids: dict[str, int] = {}
+        self._device_ids: dict[_DeviceKey, int] = {}
         self._streams: dict[tuple[int, str], _Stream] = {}
 
     # ------------------------------------------------------------------------- insert
 
-    def insert_batches(self, batches: Sequence[SampleBatch]) -> InsertResult:
+    def insert_batches(
+        self, batches: Sequence[SampleBatch], places: Sequence[Place | None] | None = None
+    ) -> InsertResult:
+        """Store ``batches`` once each. ``places[i]`` is the (site, room) batch ``i`` came
+        from (its topic's): a device is (site, room, device id). Without a place, the one
+        device of that id in any room (a new one in none) — for imports and tests."""
         plans = [_plan(i, b) for i, b in enumerate(batches)]
         total = sum(len(b.rows) for b in batches)
         if not total:
             return InsertResult(0, 0)
-        new_devices: dict[str, int] = {}
+        if places is None:
+            places = [None] * len(batches)
+        elif len(places) != len(batches):
+            raise InvalidData(f"{len(places)} places for {len(batches)} batches")
+        keys = [_DeviceKey(p, b.device) for p, b in zip(places, batches, strict=True)]
+        new_devices: dict[_DeviceKey, int] = {}
         new_streams: dict[tuple[int, str], _Stream] = {}
         with self._db.write() as conn:
-            device_ids = self._resolve_devices(conn, batches, new_devices)
-            streams = self._resolve_streams(conn, batches, plans, device_ids, new_streams)
+            device_ids = self._resolve_devices(conn, keys, batches, new_devices)
+            streams = self._resolve_streams(conn, batches, plans,
+                                            [device_ids[k] for k in keys], new_streams)
             runs = group_runs(
                 (_layout(plan, stream.cols), stream.id, batch)
                 for batch, plan, stream in zip(batches, plans, streams, strict=True)
@@ -112,42 +147,56 @@ class SampleStore:
             spans = [span_row(sid, b, layout.t_index) for layout, members in runs
                      for sid, b in members]
             insert_spans(conn, spans, sqlite=self._db.is_sqlite)
-        with self._lock:  # only now: ids from a rolled-back transaction never get cached
-            self._device_ids.update(new_devices)
-            self._streams.update(new_streams)
+            # only once committed: ids from a rolled-back transaction never get cached
+            self._db.after_commit(lambda: self._remember(new_devices, new_streams))
         return InsertResult(inserted, total - inserted)
 
-    def _resolve_devices(
-        self, conn: Connection, batches: Sequence[SampleBatch], new: dict[str, int]
-    ) -> dict[str, int]:
-        kinds = {b.device: b.kind for b in batches}
+    def _remember(self, devices: dict[_DeviceKey, int],
+                  streams: dict[tuple[int, str], _Stream]) -> None:
         with self._lock:
-            ids = {name: self._device_ids[name] for name in kinds if name in self._device_ids}
-        missing = [name for name in kinds if name not in ids]
-        if missing:
-            devices = tables.devices
-            conn.execute(
-                self._db.insert(devices).on_conflict_do_nothing(index_elements=["name"]),
-                [{"name": name, "kind": kinds[name]} for name in missing],
-            )
-            found = conn.execute(
-                sa.select(devices.c.name, devices.c.id).where(devices.c.name.in_(missing))
-            )
-            new.update({name: int(id_) for name, id_ in found})
-            ids.update(new)
+            self._device_ids.update(devices)
+            self._streams.update(streams)
+
+    def _resolve_devices(
+        self, conn: Connection, keys: Sequence[_DeviceKey], batches: Sequence[SampleBatch],
+        new: dict[_DeviceKey, int],
+    ) -> dict[_DeviceKey, int]:
+        kinds = {k: b.kind for k, b in zip(keys, batches, strict=True)}
+        with self._lock:
+            ids = {k: self._device_ids[k] for k in kinds if k in self._device_ids}
+        for key in kinds:
+            if key not in ids:
+                new[key] = ids[key] = self._device_id(conn, key, kinds[key])
         return ids
+
+    def _device_id(self, conn: Connection, key: _DeviceKey, kind: str) -> int:
+        d = tables.devices
+        if key.place is None:
+            found = conn.execute(sa.select(d.c.id).where(d.c.name == key.name)).scalars().all()
+            if len(found) > 1:
+                raise InvalidData(
+                    f"device {key.name!r} is in {len(found)} rooms: say which (site, room)")
+            if found:
+                return int(found[0])
+            return int(conn.execute(d.insert().values(name=key.name, kind=kind)
+                                    .returning(d.c.id)).scalar_one())
+        room_id = ensure_room(self._db, conn, *key.place)
+        conn.execute(self._db.insert(d).values(name=key.name, kind=kind, room_id=room_id)
+                     .on_conflict_do_nothing(index_elements=["room_id", "name"]))
+        return int(conn.execute(
+            sa.select(d.c.id).where(d.c.name == key.name, d.c.room_id == room_id)).scalar_one())
 
     def _resolve_streams(
         self,
         conn: Connection,
         batches: Sequence[SampleBatch],
         plans: Sequence[_Plan],
-        device_ids: dict[str, int],
+        device_ids: Sequence[int],
         new: dict[tuple[int, str], _Stream],
     ) -> list[_Stream]:
         out: list[_Stream] = []
-        for batch, plan in zip(batches, plans, strict=True):
-            key = (device_ids[batch.device], batch.boot)
+        for batch, plan, device_id in zip(batches, plans, device_ids, strict=True):
+            key = (device_id, batch.boot)
             stream = new.get(key)
             if stream is None:
                 with self._lock:
@@ -198,17 +247,18 @@ class SampleStore:
 
     # ------------------------------------------------------------------------- read
 
-    def count_samples(self, device: str | None = None) -> int:
+    def count_samples(self, device: str | None = None, place: Place | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(tables.samples)
         if device is not None:
             query = query.join(tables.streams, tables.streams.c.id == tables.samples.c.stream_id)
             query = query.join(tables.devices, tables.devices.c.id == tables.streams.c.device_id)
-            query = query.where(tables.devices.c.name == device)
+            query = query.where(device_filter(device, place))
         with self._db.read() as conn:
             return int(conn.execute(query).scalar_one())
 
     def read_samples(
-        self, device: str, t0: float | None = None, t1: float | None = None
+        self, device: str, t0: float | None = None, t1: float | None = None,
+        place: Place | None = None,
     ) -> pd.DataFrame:
         """Samples of ``device`` with host time in ``[t0, t1)``, sorted by time.
 
@@ -220,7 +270,7 @@ class SampleStore:
             found = conn.execute(
                 sa.select(s.c.id, s.c.boot, s.c.cols)
                 .select_from(d.outerjoin(s, s.c.device_id == d.c.id))
-                .where(d.c.name == device)
+                .where(device_filter(device, place))
                 .order_by(s.c.id)
             ).all()
             if not found:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pandas as pd
@@ -12,8 +13,10 @@ import pandas as pd
 from ingest.schema import Event, SampleBatch
 from store import devices as _devices
 from store import events as _events
+from store import kiosk_links as _kiosk
 from store import people as _people
 from store import sessions as _sessions
+from store import signins as _signins
 from store.db import Database, create_engine, to_url
 from store.migrations import MIGRATIONS, Migration, migrate
 from store.rows import (
@@ -21,17 +24,21 @@ from store.rows import (
     AuditRow,
     ChildRow,
     DeviceRow,
+    DeviceState,
     ExerciseRow,
     FamilyLinkRow,
     GapRow,
     InsertResult,
+    KioskLinkRow,
     QuarantineRow,
     RepRow,
     SessionRow,
     SetRow,
+    SignInRow,
+    ThrottleRow,
     UserRow,
 )
-from store.samples import SampleStore
+from store.samples import Place, SampleStore
 
 log = logging.getLogger(__name__)
 
@@ -83,23 +90,42 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def describe(self) -> str:
+        """Where the store is (its URL, no password)."""
+        return self._db.describe()
+
     def __repr__(self) -> str:
         return f"Store({self._db.describe()!r})"
 
     # ------------------------------------------------------------------------- samples
 
-    def insert_batches(self, batches: Sequence[SampleBatch]) -> InsertResult:
-        """Insert in one transaction; rows already stored (device, boot, seq) are skipped."""
-        return self._samples.insert_batches(batches)
+    def transaction(self) -> AbstractContextManager[object]:
+        """Group writes: every store write of this thread inside ``with store.transaction():``
+        commits together at its end, or none does (each write a savepoint within it)."""
+        return self._db.write()
 
-    def count_samples(self, device: str | None = None) -> int:
-        return self._samples.count_samples(device)
+    def ping(self) -> None:
+        """Raise :class:`store.errors.StoreUnavailable` (or the driver's error) unless a
+        write transaction can be opened now."""
+        with self._db.write() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    def insert_batches(
+        self, batches: Sequence[SampleBatch], places: Sequence[Place | None] | None = None
+    ) -> InsertResult:
+        """Insert in one transaction; rows already stored (device, boot, seq) are skipped.
+        ``places[i]``: the (site, room) of batch ``i`` (a device is per room)."""
+        return self._samples.insert_batches(batches, places)
+
+    def count_samples(self, device: str | None = None, place: Place | None = None) -> int:
+        return self._samples.count_samples(device, place)
 
     def read_samples(
-        self, device: str, t0: float | None = None, t1: float | None = None
+        self, device: str, t0: float | None = None, t1: float | None = None, *,
+        place: Place | None = None,
     ) -> pd.DataFrame:
         """Samples with host time in ``[t0, t1)``: t, t_dev, boot, seq + device columns."""
-        return self._samples.read_samples(device, t0, t1)
+        return self._samples.read_samples(device, t0, t1, place)
 
     # ------------------------------------------------------------------------- devices
 
@@ -118,21 +144,33 @@ class Store:
         """Set a device's room, kind and placement; ``calibration=None`` keeps the stored one."""
         return _devices.upsert_device(self._db, site, room, device, kind, placement, calibration)
 
-    def add_gap(self, device: str, boot: str, t_from: float, t_to: float, reason: str) -> GapRow:
-        return _devices.add_gap(self._db, device, boot, t_from, t_to, reason)
+    def add_gap(self, device: str, boot: str, t_from: float, t_to: float, reason: str,
+                place: Place | None = None) -> GapRow:
+        return _devices.add_gap(self._db, device, boot, t_from, t_to, reason, place)
 
     def gaps(
-        self, device: str | None = None, t0: float | None = None, t1: float | None = None
+        self, device: str | None = None, t0: float | None = None, t1: float | None = None,
+        *, place: Place | None = None,
     ) -> list[GapRow]:
-        """Gaps overlapping ``[t0, t1)``, oldest first."""
-        return _devices.gaps(self._db, device, t0, t1)
+        """Gaps overlapping ``[t0, t1)``, oldest first; of one room with ``place``."""
+        return _devices.gaps(self._db, device, t0, t1, place)
 
     def quarantine(self, topic: str, payload: bytes, reason: str) -> int:
+        """Keep a rejected message (its first ``tables.QUARANTINE_PAYLOAD`` bytes) with the
+        reason; beyond ``tables.QUARANTINE_ROWS`` rejects the oldest go."""
         return _devices.quarantine(self._db, topic, payload, reason)
 
     def quarantined(self, limit: int = 100) -> list[QuarantineRow]:
         """Newest first."""
         return _devices.quarantined(self._db, limit)
+
+    def quarantine_size(self) -> tuple[int, int]:
+        """(rejects kept, bytes of payload kept)."""
+        return _devices.quarantine_size(self._db)
+
+    def device_status(self) -> list[DeviceState]:
+        """Per device: its place, last stored sample time, gaps (for ``dmi-live status``)."""
+        return _devices.device_status(self._db)
 
     # ------------------------------------------------------------------------- sessions
 
@@ -224,3 +262,58 @@ class Store:
     def audit_log(self, limit: int = 100, child: str | None = None) -> list[AuditRow]:
         """Newest first."""
         return _people.audit_log(self._db, limit, child)
+
+    # ------------------------------------------------------------------------- sign-ins
+
+    def start_sign_in(self, username: str, sign_in_id: str, address: str = "") -> SignInRow:
+        """Record a staff sign-in; ``sign_in_id`` is the hash of the cookie's token."""
+        return _signins.start_sign_in(self._db, username, sign_in_id, address)
+
+    def get_sign_in(self, sign_in_id: str) -> SignInRow | None:
+        return _signins.get_sign_in(self._db, sign_in_id)
+
+    def sign_ins(self, username: str | None = None) -> list[SignInRow]:
+        """Newest first."""
+        return _signins.sign_ins(self._db, username)
+
+    def touch_sign_in(self, sign_in_id: str) -> None:
+        _signins.touch_sign_in(self._db, sign_in_id)
+
+    def revoke_sign_in(self, sign_in_id: str) -> bool:
+        return _signins.revoke_sign_in(self._db, sign_in_id)
+
+    def revoke_sign_ins(self, username: str) -> int:
+        """End every sign-in of ``username`` (a new password or disabling does it too)."""
+        return _signins.revoke_sign_ins(self._db, username)
+
+    def throttle_rows(self, keys: Sequence[str]) -> list[ThrottleRow]:
+        return _signins.throttle_rows(self._db, keys)
+
+    def throttle_failed(self, key: str, *, now: float, forget_after: float,
+                        delay: Callable[[int], float]) -> ThrottleRow:
+        """Count a failed sign-in under ``key`` and block it for ``delay(failures)`` s."""
+        return _signins.throttle_failed(self._db, key, now=now, forget_after=forget_after,
+                                        delay=delay)
+
+    def throttle_forget(self, before: float) -> int:
+        """Delete throttle counts whose last failure is older than ``before``."""
+        return _signins.throttle_forget(self._db, before)
+
+    def throttle_clear(self, key: str) -> None:
+        _signins.throttle_clear(self._db, key)
+
+    # ------------------------------------------------------------------------- wall links
+
+    def add_kiosk_link(self, link_id: str, room: str, expires: float,
+                       created_by: str) -> KioskLinkRow:
+        return _kiosk.add_kiosk_link(self._db, link_id, room, expires, created_by)
+
+    def kiosk_link(self, link_id: str) -> KioskLinkRow | None:
+        return _kiosk.kiosk_link(self._db, link_id)
+
+    def kiosk_links(self, room: str | None = None) -> list[KioskLinkRow]:
+        """Newest first."""
+        return _kiosk.kiosk_links(self._db, room)
+
+    def revoke_kiosk_link(self, link_id: str) -> KioskLinkRow:
+        return _kiosk.revoke_kiosk_link(self._db, link_id)

@@ -65,16 +65,25 @@ rooms = sa.Table(
     sa.UniqueConstraint("site_id", "key"),
 )
 
-devices = sa.Table(
-    "devices",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", Name, nullable=False, unique=True),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("room_id", sa.ForeignKey("rooms.id"), nullable=True),
-    sa.Column("placement", Name, nullable=False, server_default=""),
-    sa.Column("calibration", Json, nullable=True),
-)
+
+def devices_table(meta: sa.MetaData, name: str = "devices") -> sa.Table:
+    """A device is (site, room, device id): two rooms may each have a ``board-1``. Rows
+    with no room are from before that (or from a file import without one)."""
+    return sa.Table(
+        name,
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", Name, nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("room_id", sa.Integer, sa.ForeignKey("rooms.id"), nullable=True),
+        sa.Column("placement", Name, nullable=False, server_default=""),
+        sa.Column("calibration", Json, nullable=True),
+        sa.UniqueConstraint("room_id", "name", name="uq_devices_room_id_name"),
+        *([sa.Index("ix_devices_name", "name")] if name == "devices" else []),
+    )
+
+
+devices = devices_table(metadata)
 
 streams = sa.Table(
     "streams",
@@ -124,6 +133,8 @@ gaps = sa.Table(
     sa.Column("t_from", Time, nullable=False),
     sa.Column("t_to", Time, nullable=False),
     sa.Column("reason", sa.String(200), nullable=False, server_default=""),
+    sa.Column("site", Name, nullable=True),  # the device's place (none before schema 4)
+    sa.Column("room", Name, nullable=True),
     sa.Index("ix_gaps_device_t_from", "device", "t_from"),
 )
 
@@ -133,9 +144,16 @@ quarantine = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("t", Time, nullable=False),
     sa.Column("topic", sa.String(512), nullable=False),
-    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),  # at most QUARANTINE_PAYLOAD bytes
     sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("size", sa.Integer, nullable=True),  # the payload's size as it came
 )
+
+QUARANTINE_PAYLOAD = 4096
+"""Bytes of a rejected payload the quarantine keeps (the rest is cut; ``size`` says how
+much came)."""
+QUARANTINE_ROWS = 10_000
+"""Rejects the quarantine keeps; older ones go, so junk cannot fill the disk."""
 
 children = sa.Table(
     "children",
@@ -265,4 +283,40 @@ audit = sa.Table(
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_audit_child_id_t", "child_id", "t"),
     sa.Index("ix_audit_t", "t"),
+)
+
+sign_ins = sa.Table(
+    "sign_ins",
+    metadata,
+    # one row per staff sign-in; the session cookie carries a random token whose SHA-256
+    # is the id, so a copy of the database cannot be turned into a working cookie
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("address", sa.String(64), nullable=False, server_default=""),
+    sa.Column("created", Time, nullable=False),
+    sa.Column("last_seen", Time, nullable=False),
+    sa.Column("revoked_at", Time, nullable=True),
+)
+
+sign_in_throttle = sa.Table(
+    "sign_in_throttle",
+    metadata,
+    # failed sign-ins per key ("pair:<user>|<address>", "addr:<address>"), shared by every
+    # dashboard process; rows quiet for a while are deleted
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure", Time, nullable=False, index=True),
+    sa.Column("blocked_until", Time, nullable=False),
+)
+
+kiosk_links = sa.Table(
+    "kiosk_links",
+    metadata,
+    # wall-screen links: the signed token in the URL names this id, its room and expiry
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("room", Name, nullable=False),
+    sa.Column("created_by", Name, nullable=False),
+    sa.Column("created", Time, nullable=False),
+    sa.Column("expires", Time, nullable=False),
+    sa.Column("revoked_at", Time, nullable=True),
 )

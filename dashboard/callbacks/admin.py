@@ -16,9 +16,10 @@ from dash import ALL, Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import admin_actions as aa
-from dashboard import auth, ids
+from dashboard import auth, ids, signins
 from dashboard.auth import Principal
 from dashboard.layouts import admin as view
+from dashboard.layouts import admin_walls as walls
 
 
 def _store() -> Any:
@@ -90,6 +91,9 @@ def user_action(*values: Any) -> tuple[Any, ...]:
         done = action(store, principal.name, form)
     except aa.FormError as exc:
         return view.feedback(str(exc), ok=False), *[no_update] * 5
+    if ctx.triggered_id == ids.ADMIN_USER_RESET and form["target"] == principal.name:
+        # a new password ends every sign-in of the account; this browser starts a new one
+        signins.start(store, store.get_user(principal.name), flask.request.remote_addr or "")
     users = store.users()
     added = ctx.triggered_id == ids.ADMIN_USER_ADD
     return (view.feedback(done, ok=True), view.users_table(users, principal.name),
@@ -169,22 +173,33 @@ def family_link_action(create: Any, child: Any, revoke: Any, expires: Any) -> tu
 
 @callback(
     Output(ids.ADMIN_KIOSK_RESULT, "children"),
+    Output(ids.ADMIN_KIOSK_TABLE, "children"),
     Input(ids.ADMIN_KIOSK_SHOW, "n_clicks"),
+    Input({"type": ids.ADMIN_KIOSK_REVOKE, "link": ALL}, "n_clicks"),
     State(ids.ADMIN_KIOSK_ROOM, "value"),
+    State(ids.ADMIN_KIOSK_DAYS, "value"),
     prevent_initial_call=True,
 )
-def show_kiosk_link(clicks: Any, room: Any) -> Any:
+def kiosk_link_action(create: Any, revoke: Any, room: Any, days: Any) -> tuple[Any, ...]:
     principal, store = _admin()
     _clicked()
-    settings = flask.current_app.extensions["dmi"]["settings"]
+    trigger, now = ctx.triggered_id, time.time()
     try:
-        created = aa.kiosk_link(store, principal.name,
-                                secret_key=str(flask.current_app.secret_key), room=room,
-                                rooms=aa.known_rooms(settings.rooms, store.devices()),
-                                base_url=flask.request.host_url)
+        if trigger == ids.ADMIN_KIOSK_SHOW:
+            settings = flask.current_app.extensions["dmi"]["settings"]
+            created = aa.kiosk_link(
+                store, principal.name, secret_key=str(flask.current_app.secret_key), room=room,
+                rooms=aa.known_rooms(settings.rooms, store.devices()), days=days,
+                base_url=flask.request.host_url, now=now)
+            result = view.once_box(created, ids.ADMIN_KIOSK_URL)
+        elif isinstance(trigger, dict) and trigger.get("type") == ids.ADMIN_KIOSK_REVOKE:
+            result = view.feedback(aa.revoke_kiosk_link(store, principal.name,
+                                                        link_id=trigger.get("link")), ok=True)
+        else:
+            raise PreventUpdate
     except aa.FormError as exc:
-        return view.feedback(str(exc), ok=False)
-    return view.once_box(created, ids.ADMIN_KIOSK_URL)
+        return view.feedback(str(exc), ok=False), no_update
+    return result, walls.kiosk_table(aa.kiosk_views(store.kiosk_links(), now))
 
 
 # ----------------------------------------------------------------------------- exercises

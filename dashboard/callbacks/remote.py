@@ -25,6 +25,12 @@ def author_id(principal: auth.Principal, store: Any) -> str:
     return f"u{user.id}" if user is not None else "unknown"
 
 
+def startable_children(principal: auth.Principal, store: Any) -> frozenset[str]:
+    """The children ``principal`` may start a session for: registered ones it may see."""
+    return frozenset(c.pseudonym for c in store.children()
+                     if principal.can_see_child(c.pseudonym))
+
+
 def perform(room: str, trigger: str, form: dict[str, object]) -> str:
     """Authorise, build the events from the server's own room state, publish."""
     principal = auth.current()
@@ -32,8 +38,11 @@ def perform(room: str, trigger: str, form: dict[str, object]) -> str:
         raise PermissionError("not allowed in this room")
     dmi = flask.current_app.extensions["dmi"]
     hub, store = dmi["hub"], dmi["store"]
+    children = (startable_children(principal, store)
+                if trigger == ids.REMOTE_SESSION_START else None)
     events, done = actions.dispatch(trigger, form, hub.room_state(room),
-                                    author=author_id(principal, store), now=time.time())
+                                    author=author_id(principal, store), now=time.time(),
+                                    children=children)
     for event in events:
         hub.publish_event(room, event)
     return done

@@ -19,6 +19,7 @@ from dashboard import admin_actions as aa
 from dashboard import ids
 from dashboard.accounts import MIN_PASSWORD, ROLES
 from dashboard.auth import Principal
+from dashboard.layouts.admin_walls import create_walls_section
 from dashboard.layouts.common import create_not_allowed_layout
 from store.rows import DOMAINS, AuditRow, ChildRow, ExerciseRow, UserRow
 
@@ -212,25 +213,6 @@ def create_links_section(children: Sequence[ChildRow], views: Sequence[aa.LinkVi
     )
 
 
-# ----------------------------------------------------------------------------- wall screens
-
-
-def _walls_section(rooms: Sequence[str]) -> html.Section:
-    return _section(ids.ADMIN_SECTION_WALLS, "Wall screens",
-        html.P("A wall-screen link signs a screen in for one room only. It does not expire; "
-               "to switch every wall link off, change the site's secret key.",
-               className="admin-help"),
-        html.Fieldset(className="admin-form admin-inline", children=[
-            html.Legend("Show a wall link"),
-            _field("Room", dcc.Dropdown(id=ids.ADMIN_KIOSK_ROOM,
-                                        options=_options((r, r) for r in rooms),
-                                        placeholder="choose a room")),
-            _button("Show link", ids.ADMIN_KIOSK_SHOW, primary=True),
-        ]),
-        html.Div(id=ids.ADMIN_KIOSK_RESULT, role="status"),
-    )
-
-
 # ----------------------------------------------------------------------------- exercises
 
 
@@ -330,7 +312,7 @@ def create_admin_layout(principal: Principal | None, store: Any, settings: Any, 
         _users_section(store.users(), principal.name),
         _children_section(children),
         create_links_section(children, aa.link_views(store.family_links(), now)),
-        _walls_section(rooms),
+        create_walls_section(rooms, aa.kiosk_views(store.kiosk_links(), now)),
         _exercises_section(exercises),
         _audit_section(children, store.audit_log(limit=aa.AUDIT_LIMITS[0])),
     ])

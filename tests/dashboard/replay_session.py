@@ -7,7 +7,6 @@ a recorded gap and a hole in the samples.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,6 +136,7 @@ def record_session(store: Store, *, session: str = "s-1", child: str = "c-17",
         return Event(type=type_, t=start + t, session=session, set=set_, author=author,
                      data=dict(data), id=f"{session}-e{n}")
 
+    store.add_child(child, name)  # an admin registers the child; a session cannot
     events = [ev("session_start", 0.0, child=child)]
     for s in plan:
         events.append(ev("set_start", s.start, s.id, exercise=s.exercise, surface=s.surface,
@@ -153,7 +153,6 @@ def record_session(store: Store, *, session: str = "s-1", child: str = "c-17",
     events.append(ev("session_end", duration))
     for e in sorted(events, key=lambda e: e.t):
         store.apply_event(site, room, e)
-    store.add_child(child, name)
     return rec
 
 
@@ -161,8 +160,10 @@ def record_session(store: Store, *, session: str = "s-1", child: str = "c-17",
 
 
 def add_test_login(server: flask.Flask, store: Store) -> None:
-    """TEST ONLY: ``/test-login?name=…&role=…&children=a,b&next=/path`` signs in."""
-    from dashboard import auth
+    """TEST ONLY: ``/test-login?name=…&children=a,b&next=/path`` signs in as the stored
+    user ``name`` (``sup``, a supervisor, or ``ther``, a therapist), with a stored sign-in
+    as the real sign-in makes; ``children`` narrows what the principal may see."""
+    from dashboard import auth, signins
 
     for name, role in (("sup", "supervisor"), ("ther", "therapist")):
         if store.get_user(name) is None:
@@ -170,11 +171,14 @@ def add_test_login(server: flask.Flask, store: Store) -> None:
 
     def test_login() -> Any:
         args = flask.request.args
+        user = store.get_user(args.get("name", "sup"))
+        assert user is not None, "test-login knows the users sup and ther"
+        signins.start(store, user, "test")
         children = args.get("children")
-        auth.sign_in(auth.Principal(
-            kind="user", name=args.get("name", "sup"), role=args.get("role", "supervisor"),
-            children=None if children is None else frozenset(children.split(","))))
-        flask.session["seen"] = time.time()
+        if children is not None:
+            flask.session["principal"] = auth.Principal(
+                kind="user", name=user.username, role=user.role,
+                children=frozenset(children.split(","))).to_session()
         return flask.redirect(args.get("next", "/"))
 
     server.add_url_rule("/test-login", "test_login", test_login)

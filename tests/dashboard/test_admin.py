@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from dashboard import ids
+from dashboard import ids, kiosk_links
 from dashboard.accounts import hash_password, verify_password
 from dashboard.app import create_app
-from dashboard.auth import kiosk_token
 from dashboard.family_links import new_token, token_hash
 from dashboard.live import LiveHub
 from dmi_live.settings import Settings
@@ -45,8 +44,9 @@ class Site:
         hub = LiveHub(BrokerAddress(port=1), site="demo", client_id="t")  # not started
         self.app = create_app(self.settings, hub=hub, store=self.store)
         self.client = self.app.server.test_client()
-        self.client.get("/login")  # Dash sets itself up on the first request
-        self.deps = [d for d in self.client.get("/_dash-dependencies").get_json()
+        staff = self.new_client()  # the callback graph is for signed-in users
+        self.sign_in("ada", client=staff)
+        self.deps = [d for d in staff.get("/_dash-dependencies").get_json()
                      if any(p in d["output"] for p in ADMIN_IDS)]
 
     def new_client(self) -> Any:
@@ -88,7 +88,7 @@ class Site:
 
     def snapshot(self) -> tuple[Any, ...]:
         st = self.store
-        return (st.users(), st.children(), st.exercises(), st.family_links(),
+        return (st.users(), st.children(), st.exercises(), st.family_links(), st.kiosk_links(),
                 [(r.who, r.action) for r in st.audit_log(limit=1000)
                  if r.action not in ("sign-in", "open family link", "view family page")])
 
@@ -121,8 +121,8 @@ def payload(dep: dict[str, Any], values: dict[str, Any], changed: str) -> dict[s
             "changedPropIds": [changed]}
 
 
-def revoke_id(link_id: int) -> str:
-    return json.dumps({"link": link_id, "type": ids.LINKS_REVOKE}, separators=(",", ":"))
+def revoke_id(link_id: int | str, kind: str = ids.LINKS_REVOKE) -> str:
+    return json.dumps({"link": link_id, "type": kind}, separators=(",", ":"))
 
 
 def text(response: dict[str, Any], output_id: str, prop: str = "children") -> str:
@@ -325,15 +325,32 @@ def test_a_therapist_makes_and_revokes_family_links_but_nothing_else(site: Site)
 # ----------------------------------------------------------------------------- wall screens
 
 
-def test_a_kiosk_link_signs_a_wall_in_for_its_room(admin: Site) -> None:
-    out = admin.result(ids.ADMIN_KIOSK_RESULT, f"{ids.ADMIN_KIOSK_SHOW}.n_clicks",
-                       {ids.ADMIN_KIOSK_SHOW: 1, ids.ADMIN_KIOSK_ROOM: "room-2"})
-    body = json.dumps(out)
-    assert f"http://localhost/wall/room-2?k={kiosk_token(admin.settings.secret_key, 'room-2')}" \
-        in body
-    assert ("ada", "show kiosk link", None, "room-2") in admin.audit()
-    out = admin.result(ids.ADMIN_KIOSK_RESULT, f"{ids.ADMIN_KIOSK_SHOW}.n_clicks",
-                       {ids.ADMIN_KIOSK_SHOW: 2, ids.ADMIN_KIOSK_ROOM: "room-9"})
+def test_a_kiosk_link_signs_a_wall_in_until_it_is_revoked(admin: Site) -> None:
+    make = f"{ids.ADMIN_KIOSK_SHOW}.n_clicks"
+    out = admin.result(ids.ADMIN_KIOSK_RESULT, make, {ids.ADMIN_KIOSK_SHOW: 1,
+                                                      ids.ADMIN_KIOSK_ROOM: "room-2",
+                                                      ids.ADMIN_KIOSK_DAYS: 30})
+    (link,) = admin.store.kiosk_links()
+    assert (link.room, link.created_by) == ("room-2", "ada")
+    assert round((link.expires - link.created) / 86400) == 30
+    url = re.search(r"http://localhost(/wall/room-2\?k=[^\"]+)", json.dumps(out)).group(1)
+    assert link.id in text(out, ids.ADMIN_KIOSK_TABLE)
+    assert ("ada", "create kiosk link", None) in [a[:3] for a in admin.audit()]
+    wall = admin.new_client()
+    assert wall.get(url).headers["Location"] == "/wall/room-2"
+    assert "data-live-room" in admin.page("/wall/room-2", client=wall)
+
+    revoke = f"{revoke_id(link.id, ids.ADMIN_KIOSK_REVOKE)}.n_clicks"
+    out = admin.result(ids.ADMIN_KIOSK_RESULT, revoke, {ids.ADMIN_KIOSK_REVOKE: {link.id: 1}})
+    assert f"Revoked wall-screen link {link.id} of room-2" in text(out, ids.ADMIN_KIOSK_RESULT)
+    assert "revoked" in text(out, ids.ADMIN_KIOSK_TABLE)
+    assert ("ada", "revoke kiosk link", None, f"link {link.id} for room-2") in admin.audit()
+    body = admin.page("/wall/room-2", client=wall)
+    assert "data-live-room" not in body, "the open wall is signed out on its next request"
+    assert wall.get(url).status_code == 403, "and the link does not sign it in again"
+
+    out = admin.result(ids.ADMIN_KIOSK_RESULT, make, {ids.ADMIN_KIOSK_SHOW: 2,
+                                                      ids.ADMIN_KIOSK_ROOM: "room-9"})
     assert "Room: choose a room from the list" in json.dumps(out)
 
 
@@ -396,7 +413,7 @@ FORGED: dict[str, Any] = {
     ids.ADMIN_USER_ROLE: "therapist", ids.ADMIN_USER_PASSWORD: "mallory's password",
     ids.ADMIN_CHILD_ADD: 1, ids.ADMIN_CHILD_PSEUDONYM: "c-evil", ids.ADMIN_CHILD_NAME: "Eve",
     ids.LINKS_CREATE: 1, ids.LINKS_CHILD: "c-b0b", ids.LINKS_EXPIRES: "30d",
-    ids.ADMIN_KIOSK_SHOW: 1, ids.ADMIN_KIOSK_ROOM: "room-1",
+    ids.ADMIN_KIOSK_SHOW: 1, ids.ADMIN_KIOSK_ROOM: "room-1", ids.ADMIN_KIOSK_DAYS: 30,
     ids.ADMIN_EXERCISE_EDIT: "clinic-ex", ids.ADMIN_EXERCISE_SAVE: 1,
     ids.ADMIN_EXERCISE_KEY: "evil-ex", ids.ADMIN_EXERCISE_NAME: "Evil",
     ids.ADMIN_EXERCISE_DOMAIN: "standing", ids.ADMIN_EXERCISE_REPS: 3,
@@ -409,13 +426,15 @@ def forge_all(site: Site, client: Any, *, skip_links: bool = False) -> list[tupl
     """Every admin callback, once per input as the one that changed, with values that
     would work for an admin (an active link to revoke included)."""
     link = next(k for k in site.store.family_links("c-b0b") if not k.revoked)
-    values = {**FORGED, ids.LINKS_REVOKE: {link.id: 1}}
+    wall = next(k for k in site.store.kiosk_links() if not k.revoked)
+    values = {**FORGED, ids.LINKS_REVOKE: {link.id: 1}, ids.ADMIN_KIOSK_REVOKE: {wall.id: 1}}
     answers = []
     for dep in site.deps:
         if skip_links and ids.LINKS_TABLE in dep["output"]:
             continue
         for spec in dep["inputs"]:
-            changed = (f"{revoke_id(link.id)}.n_clicks" if spec["id"].startswith("{")
+            kind = json.loads(spec["id"])["type"] if spec["id"].startswith("{") else None
+            changed = (f"{revoke_id(next(iter(values[kind])), kind)}.n_clicks" if kind
                        else f"{spec['id']}.{spec['property']}")
             response = client.post("/_dash-update-component",
                                    json=payload(dep, values, changed))
@@ -434,15 +453,17 @@ def _family_client(site: Site, child: str) -> tuple[Any, int]:
 
 def _kiosk_client(site: Site, room: str) -> Any:
     client = site.new_client()
-    assert client.get(f"/wall/{room}?k={kiosk_token(site.settings.secret_key, room)}"
-                      ).status_code == 302
+    token, _ = kiosk_links.create(site.store, site.settings.secret_key, room, created_by="test",
+                                  now=time.time())
+    assert client.get(f"/wall/{room}?k={token}").status_code == 302
     return client
 
 
 @pytest.fixture
 def armed(site: Site) -> Site:
-    """A clinic exercise to load and an active link of child B to revoke."""
+    """A clinic exercise to load, an active link of child B and a wall link to revoke."""
     site.store.upsert_exercise("clinic-ex", "Clinic exercise", "standing", 4, "reach")
+    site.store.add_kiosk_link("w-armed", "room-1", time.time() + 3600, "test")
     token, digest = new_token(site.settings.secret_key)
     site.store.add_family_link("c-b0b", digest, time.time() + 3600, "test")
     return site

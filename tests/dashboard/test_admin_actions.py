@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from dashboard import admin_actions as aa
+from dashboard import kiosk_links
 from dashboard.accounts import hash_password, verify_password
-from dashboard.auth import Principal, kiosk_principal
+from dashboard.auth import Principal
 from dashboard.family_links import token_hash
 from store import Store, open_store
 
@@ -35,7 +36,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def snapshot(st: Store) -> tuple[Any, ...]:
-    return (st.users(), st.children(), st.exercises(), st.family_links(),
+    return (st.users(), st.children(), st.exercises(), st.family_links(), st.kiosk_links(),
             st.audit_log(limit=1000))
 
 
@@ -112,9 +113,12 @@ REFUSED: list[tuple[str, Callable[[Store], Any], str]] = [
      "Link: there is no family link 99"),
     ("revoke as text", lambda st: aa.revoke_family_link(st, ADMIN, link_id="1"),
      "Link: there is no family link '1'"),
+    ("kiosk, odd days", lambda st: aa.kiosk_link(
+        st, ADMIN, secret_key=SECRET, room="room-1", rooms=["room-1"], base_url=BASE,
+        now=time.time(), days=0), "Works for (days): 0 is not between 1 and 3650"),
     ("kiosk, unknown room", lambda st: aa.kiosk_link(
-        st, ADMIN, secret_key=SECRET, room="room-9", rooms=["room-1"], base_url=BASE),
-     "Room: choose a room from the list"),
+        st, ADMIN, secret_key=SECRET, room="room-9", rooms=["room-1"], base_url=BASE,
+        now=time.time()), "Room: choose a room from the list"),
     ("exercise, built-in", lambda st: save_exercise(st, key="stand-foam-pad"),
      "Key: 'stand-foam-pad' is a built-in DMI exercise and cannot be changed"),
     ("exercise, bad key", lambda st: save_exercise(st, key="Reach High"),
@@ -268,18 +272,30 @@ def test_links_list_their_state_and_revoke_once(store: Store) -> None:
 # ----------------------------------------------------------------------------- wall screens
 
 
-def test_kiosk_link_signs_in_one_room_and_is_audited(store: Store) -> None:
+def test_kiosk_link_opens_one_room_until_it_expires_or_is_revoked(store: Store) -> None:
     devices = [SimpleNamespace(room="room-2"), SimpleNamespace(room=None),
                SimpleNamespace(room="Bad Room")]
     rooms = aa.known_rooms(("room-1",), devices)
     assert rooms == ["room-1", "room-2"]
+    now = time.time()
     created = aa.kiosk_link(store, ADMIN, secret_key=SECRET, room="room-2", rooms=rooms,
-                            base_url=BASE)
+                            base_url=BASE, now=now, days="7")
     assert created.url.startswith("https://dmi.clinic.example/wall/room-2?k=")
-    principal = kiosk_principal(SECRET, created.url.split("?k=")[1])
-    assert principal is not None
-    assert principal.rooms == frozenset({"room-2"})
-    assert last_audit(store) == (ADMIN, "show kiosk link", None, "room-2")
+    token = created.url.split("?k=")[1]
+    (link,) = store.kiosk_links()
+    assert (link.room, link.created_by, link.expires) == ("room-2", ADMIN, now + 7 * 86400)
+    assert last_audit(store)[:2] == (ADMIN, "create kiosk link")
+    assert kiosk_links.open_link(store, SECRET, token, now=now) == link
+    assert kiosk_links.open_link(store, "other-secret", token, now=now) is None
+    assert kiosk_links.open_link(store, SECRET, token, now=now + 8 * 86400) is None, "expired"
+    assert aa.revoke_kiosk_link(store, ADMIN, link_id=link.id).startswith(
+        f"Revoked wall-screen link {link.id} of room-2")
+    assert last_audit(store) == (ADMIN, "revoke kiosk link", None, f"link {link.id} for room-2")
+    assert kiosk_links.open_link(store, SECRET, token, now=now) is None, "revoked"
+    with pytest.raises(aa.FormError, match="revoked already"):
+        aa.revoke_kiosk_link(store, ADMIN, link_id=link.id)
+    with pytest.raises(aa.FormError, match="there is no wall-screen link 'nope'"):
+        aa.revoke_kiosk_link(store, ADMIN, link_id="nope")
 
 
 # ----------------------------------------------------------------------------- exercises
@@ -313,8 +329,8 @@ def test_audit_filter_takes_only_what_the_page_offers(child: Any, limit: Any,
 # ----------------------------------------------------------------------------- the CLI
 
 
-def test_kiosk_link_cli_prints_the_pages_link(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_kiosk_link_cli_makes_lists_and_revokes_links(tmp_path: Path, store: Store,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
 
     from dmi_live import kiosk_cli
@@ -324,13 +340,33 @@ def test_kiosk_link_cli_prints_the_pages_link(tmp_path: Path,
     settings = Settings(data_dir=tmp_path, rooms=("room-1",), secret_key=SECRET)
     parser = argparse.ArgumentParser()
     kiosk_cli.configure(parser)
-    assert kiosk_cli.run(parser.parse_args(["room-1", "--base-url", BASE]), settings) == 0
-    out, err = capsys.readouterr()
-    assert out.strip() == aa.kiosk_url(SECRET, "room-1", BASE)
-    assert not err
-    kiosk_cli.run(parser.parse_args(["gym-9"]), settings)
-    out, err = capsys.readouterr()
+
+    def run(*args: str) -> tuple[str, str]:
+        assert kiosk_cli.run(parser.parse_args(list(args)), settings, store) == 0
+        return capsys.readouterr()
+
+    out, err = run("room-1", "--base-url", BASE, "--days", "30")
+    (link,) = store.kiosk_links()
+    assert out.startswith("https://dmi.clinic.example/wall/room-1?k=")
+    assert kiosk_links.open_link(store, SECRET, out.strip().split("?k=")[1],
+                                 now=time.time()) == link
+    assert round((link.expires - link.created) / 86400) == 30
+    assert f"dmi-live kiosk-link --revoke {link.id}" in err
+    audit = store.audit_log(limit=1)[0]
+    assert (audit.who.startswith("cli:"), audit.action) == (True, "create kiosk link")
+    out, err = run("gym-9")
     assert out.startswith("http://127.0.0.1:8050/wall/gym-9?k=")
     assert "'gym-9' is not in the settings' rooms" in err
+    out, _ = run("--list", "room-1")
+    assert out.split()[:3] == [link.id, "room-1", "active"]
+    assert "gym-9" not in out
+    out, _ = run("--revoke", link.id)
+    assert out.strip() == f"revoked wall-screen link {link.id} of room-1"
+    assert store.audit_log(limit=1)[0].action == "revoke kiosk link"
+    assert "revoked" in run("--list")[0]
     with pytest.raises(UsageError, match="room 'Gym 9' must be lowercase"):
-        kiosk_cli.run(parser.parse_args(["Gym 9"]), settings)
+        kiosk_cli.run(parser.parse_args(["Gym 9"]), settings, store)
+    with pytest.raises(UsageError, match="there is no wall-screen link 'nope'"):
+        kiosk_cli.run(parser.parse_args(["--revoke", "nope"]), settings, store)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["room-1", "--days", "0"])

@@ -42,8 +42,9 @@ class App:
         self.app = create_app(self.settings, hub=hub, store=self.store)
         add_test_login(self.app.server, self.store)
         self.client = self.app.server.test_client()
-        self.client.get("/")  # Dash sets itself up on the first request
-        self.deps = self.client.get("/_dash-dependencies").get_json()
+        staff = self.app.server.test_client()  # the callback graph is for signed-in users
+        staff.get("/test-login?name=sup")
+        self.deps = staff.get("/_dash-dependencies").get_json()
 
     def login(self, **who: str) -> None:
         self.client.get("/test-login", query_string=who)
@@ -158,9 +159,13 @@ def test_a_forged_request_for_another_childs_session_gets_nothing(app: App, who:
 
 
 def test_kiosk_and_odd_ids_get_nothing(app: App) -> None:
-    from dashboard.auth import kiosk_token
+    import time
 
-    app.client.get(f"/wall/room-1?k={kiosk_token(app.settings.secret_key, 'room-1')}")
+    from dashboard import kiosk_links
+
+    token, _ = kiosk_links.create(app.store, app.settings.secret_key, "room-1",
+                                  created_by="test", now=time.time())
+    app.client.get(f"/wall/room-1?k={token}")
     assert stabilogram(app, "s-1")[0] == 204, "a wall screen of the same room sees no replay"
     app.login(name="sup", role="supervisor")
     for forged in (None, 42, "", "x" * 500, {"id": "s-1"}):

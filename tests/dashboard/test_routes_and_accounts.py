@@ -8,13 +8,13 @@ import pytest
 
 from dashboard.accounts import (
     PasswordError,
-    Throttle,
     check_password_rules,
     hash_password,
     verify_password,
 )
-from dashboard.auth import Principal, kiosk_principal, kiosk_token
+from dashboard.auth import Principal, kiosk_token, read_kiosk_token
 from dashboard.routes import resolve_page
+from dashboard.throttle import Backoff
 
 KIOSK_1 = Principal(kind="kiosk", name="wall room-1", role="kiosk", rooms=frozenset({"room-1"}))
 THERAPIST = Principal(kind="user", name="anna", role="therapist")
@@ -62,14 +62,13 @@ def test_sign_in_page_keeps_where_the_user_was_going() -> None:
     assert "Input(value='/remote/room-1', type='hidden', name='next')" in page
 
 
-def test_kiosk_tokens_are_signed_and_room_scoped() -> None:
-    token = kiosk_token("secret-a", "room-1")
-    principal = kiosk_principal("secret-a", token)
-    assert principal is not None
-    assert principal.can_see_room("room-1")
-    assert not principal.can_see_room("room-2")
-    assert kiosk_principal("secret-b", token) is None
-    assert kiosk_principal("secret-a", token[:-2] + "xx") is None
+def test_kiosk_tokens_are_signed_and_name_a_link_room_and_expiry() -> None:
+    token = kiosk_token("secret-a", "room-1", link_id="abc", expires=2_000_000_000)
+    claim = read_kiosk_token("secret-a", token)
+    assert claim is not None
+    assert (claim.link_id, claim.room, claim.expires) == ("abc", "room-1", 2_000_000_000)
+    assert read_kiosk_token("secret-b", token) is None
+    assert read_kiosk_token("secret-a", token[:-2] + "xx") is None
 
 
 def test_passwords_hash_slowly_and_verify() -> None:
@@ -83,12 +82,10 @@ def test_passwords_hash_slowly_and_verify() -> None:
         check_password_rules("short")
 
 
-def test_throttle_locks_after_repeated_failures_then_releases() -> None:
-    throttle = Throttle(attempts=3, window_s=60, lockout_s=120)
-    for i in range(2):
-        throttle.failed("user:anna", now=1000 + i)
-    assert throttle.retry_after("user:anna", now=1003) == 0
-    throttle.failed("user:anna", now=1004)
-    assert throttle.retry_after("user:anna", now=1005) == pytest.approx(119)
-    assert throttle.retry_after("user:ben", now=1005) == 0
-    assert throttle.retry_after("user:anna", now=1125) == 0
+def test_sign_in_delays_grow_after_the_free_tries_up_to_a_cap() -> None:
+    backoff = Backoff(free=5, first_s=1, cap_s=300, forget_after_s=3600)
+    assert [backoff.delay(n) for n in range(1, 11)] == [0, 0, 0, 0, 1, 2, 4, 8, 16, 32]
+    assert backoff.delay(40) == 300
+    assert backoff.delay(10**6) == 300
+    with pytest.raises(ValueError, match="forget_after_s must be longer than cap_s"):
+        Backoff(free=5, first_s=1, cap_s=300, forget_after_s=60)

@@ -16,6 +16,7 @@ from dashboard.accounts import hash_password
 from dashboard.app import create_app
 from dashboard.family_links import new_token
 from dashboard.live import LiveHub
+from dashboard.throttle import Backoff, SignInThrottle
 from dmi_live.settings import Settings
 from ingest.derived import RoomState
 from ingest.mqtt import BrokerAddress
@@ -44,10 +45,13 @@ class Site:
             room="room-2", t=time.time(), session="s-b0b", child="c-b0b", set="set-b",
             exercise="reach-ball", surface="ball", support="knee", planned_reps=5, reps=3,
             set_started_t=time.time()))
-        self.app = create_app(self.settings, hub=self.hub, store=self.store)
+        slow = Backoff(free=5, first_s=600, cap_s=600, forget_after_s=3600)  # no races
+        self.app = create_app(self.settings, hub=self.hub, store=self.store,
+                              throttle=SignInThrottle(self.store, pair=slow))
         self.client = self.app.server.test_client()
-        self.client.get("/login")  # Dash sets itself up on the first request
-        self.deps = self.client.get("/_dash-dependencies").get_json()
+        staff = self.app.server.test_client()  # the callback graph is for signed-in users
+        staff.post("/login", data={"username": "anna", "password": PASSWORD})
+        self.deps = staff.get("/_dash-dependencies").get_json()
 
     def family_link(self, child: str, *, expires_in: float = 3600) -> tuple[str, int]:
         token, digest = new_token(self.settings.secret_key)
@@ -263,7 +267,9 @@ def test_security_headers(site: Site) -> None:
     response = site.client.get("/login")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    # not no-referrer: with it a browser's own same-site form posts carry "Origin: null"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
 def test_a_role_change_applies_on_the_next_request(site: Site) -> None:

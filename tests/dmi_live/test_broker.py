@@ -76,3 +76,33 @@ def test_password_hash_is_mosquittos_pbkdf2_format() -> None:
     kind, iterations, salt, digest = stored.split("$")[1:]
     assert (kind, iterations, salt) == ("7", "101", "MDEyMzQ1Njc4OWFi")
     assert len(digest) == 88  # 64 bytes, base64
+
+
+def test_a_payload_past_the_packet_limit_never_reaches_a_subscriber(
+    mosquitto: RunningBroker, site: str
+) -> None:
+    from dmi_live.broker import MAX_PACKET
+
+    topic = f"dmi/v1/{site}/room-1/dev/board-1/samples"
+    seen: list[int] = []
+    subscribed = threading.Event()
+    sub = make_client(mosquitto.address("recorder"), client_id=f"big-sub-{site}")
+    sub.on_message = lambda c, u, m: seen.append(len(m.payload))
+    sub.on_subscribe = lambda *a: subscribed.set()
+    sub.on_connect = lambda c, *a: c.subscribe(topic, qos=1)
+    connect(sub, mosquitto.address("recorder"))
+    sub.loop_start()
+    assert subscribed.wait(5)
+    for size in (MAX_PACKET * 2, 1000):
+        pub = make_client(mosquitto.address("ingest"), client_id=f"big-pub-{site}-{size}")
+        connect(pub, mosquitto.address("ingest"))
+        pub.loop_start()
+        pub.publish(topic, b"x" * size, qos=1).wait_for_publish(3)
+        pub.disconnect()
+        pub.loop_stop()
+    deadline = time.monotonic() + 5
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sub.disconnect()
+    sub.loop_stop()
+    assert seen == [1000]

@@ -86,3 +86,48 @@ def test_broker_port_in_use_is_reported(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         f"dmi-live broker: error: port {port} on 127.0.0.1 is already in use "
         "(another MQTT broker?); choose another with --port")
+
+
+def test_account_and_link_changes_from_the_command_line_are_audited(tmp_path: Path) -> None:
+    from store import open_store
+
+    data = tmp_path / "data"
+
+    def cli(*args: str, password: str | None = None) -> str:
+        result = subprocess.run([sys.executable, "-m", "dmi_live.cli", *args, "--data-dir",
+                                 str(data)], input=password, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    cli("users", "add", "bob", "--role", "therapist", "--password-stdin",
+        password="a long password\n")
+    with open_store(data / "dmi-live.sqlite") as store:
+        store.add_child("c-1", "Mia")
+        store.start_sign_in("bob", "bobs-browser")
+    assert "signed out everywhere" in cli("users", "reset", "bob", "--password-stdin",
+                                          password="another long password\n")
+    cli("users", "disable", "bob")
+    cli("users", "enable", "bob")
+    cli("family-link", "c-1", "--expires", "2h")
+    cli("family-link", "--revoke", "1")
+    cli("kiosk-link", "room-1", "--days", "7")
+    with open_store(data / "dmi-live.sqlite") as store:
+        (wall,) = store.kiosk_links()
+    cli("kiosk-link", "--revoke", wall.id)
+    with open_store(data / "dmi-live.sqlite") as store:
+        assert store.get_sign_in("bobs-browser").revoked, "a new password signs bob out"
+        log = [(row.who.split(":")[0], row.action, row.child, row.detail)
+               for row in reversed(store.audit_log())]
+    assert [entry[:3] for entry in log] == [
+        ("cli", "add user", None), ("cli", "reset password", None),
+        ("cli", "disable user", None), ("cli", "enable user", None),
+        ("cli", "create family link", "c-1"), ("cli", "revoke family link", "c-1"),
+        ("cli", "create kiosk link", None), ("cli", "revoke kiosk link", None),
+    ]
+    details = [entry[3] for entry in log]
+    assert details[:4] == ["bob as therapist", "bob", "bob", "bob"]
+    assert details[4].startswith("link 1, until ")
+    assert details[5] == "link 1"
+    assert details[6].startswith(f"link {wall.id} for room-1, until ")
+    assert details[7] == f"link {wall.id} for room-1"

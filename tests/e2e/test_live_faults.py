@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dashboard.auth import kiosk_token
+from dashboard import kiosk_links
 from dmi_live import services
 from dmi_live.broker import free_port
 from dmi_live.settings import BrokerSettings, Settings
@@ -46,7 +47,8 @@ class Stack:
 
     @property
     def wall_url(self) -> str:
-        token = kiosk_token(self.settings.secret_key, "room-1")
+        token, _ = kiosk_links.create(self.dashboard.store, self.settings.secret_key, "room-1",
+                                      created_by="test", now=time.time())
         return f"{self.dashboard.url}/wall/room-1?k={token}"
 
 

@@ -436,6 +436,7 @@ def test_room_state_round_trips_and_validates() -> None:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     opened = open_store(tmp_path / "db.sqlite")
+    opened.add_child("c-7f3a", "")  # children are registered before their sessions
     yield opened
     opened.close()
 
@@ -571,6 +572,7 @@ def test_auto_reps_reach_the_store_and_the_snapshot_count_equals_it(
     mosquitto: RunningBroker, site: str, tmp_path: Path
 ) -> None:
     store = open_store(tmp_path / "db.sqlite")
+    store.add_child("c-7f3a", "")
     recorder = Recorder(mosquitto.address("recorder"), store, client_id=f"rec-{site}", site=site)
     recorder.start()
     engine = EngineService(
@@ -620,6 +622,7 @@ def test_engine_service_restores_from_the_store_and_resyncs_after_a_broker_outag
 ) -> None:
     broker = mosquitto_factory()  # a private one: this test stops it
     store = open_store(tmp_path / "db.sqlite")
+    store.add_child("c-7f3a", "")
     now = time.time()
     for e in (session_start(t=now), set_start("set-1", STS, now + 0.1), rep(+1, now + 1),
               rep(+1, now + 2)):

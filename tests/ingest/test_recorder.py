@@ -165,6 +165,7 @@ def test_event_the_store_refuses_is_quarantined_and_does_not_block(
     from ingest.schema import Event, events_topic
 
     store = open_store(tmp_path / "db.sqlite")
+    store.add_child("c-17", "")  # an admin registered the child
     recorder = Recorder(mosquitto.address("recorder"), store, client_id=f"rec-{site}", site=site)
     recorder.start()
     assert recorder.wait_connected(5)

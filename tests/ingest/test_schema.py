@@ -210,3 +210,76 @@ def test_topics_round_trip_and_reject_wildcards() -> None:
     ):
         with pytest.raises(SchemaError):
             parse_topic(bad)
+
+
+# ------------------------------------------- malformed but parseable: SchemaError, always
+
+HUGE = b"1" + b"0" * 400  # beyond the float range
+GIANT = b"9" * 5000  # beyond what Python turns into text by default (4,300 digits)
+DEEP = b"[" * 100_000 + b"]" * 100_000
+EVENT = b'{"v":1,"type":"note","t":1700000000.0,"id":"e-1","data":{"text":"hi"}}'
+STATUS = b'{"v":1,"device":"board-1","kind":"board","state":"online","t":1700000000.0}'
+
+
+def decoders() -> list[tuple[str, object]]:
+    return [("batch", decode_batch), ("event", decode_event), ("status", decode_status)]
+
+
+@pytest.mark.parametrize(("name", "raw"), [
+    ("deep array", b'{"v":1,"x":' + DEEP + b"}"),
+    ("deep object", b'{"v":1,"x":' + b'{"a":' * 50_000 + b"1" + b"}" * 50_000 + b"}"),
+    ("giant version", b'{"v":' + GIANT + b"}"),
+    ("giant field", b'{"v":1,"t":' + GIANT + b',"seq":' + GIANT + b"}"),
+    ("top-level deep", DEEP),
+])
+def test_every_decoder_refuses_pathological_json_with_a_schema_error(name: str,
+                                                                    raw: bytes) -> None:
+    for kind, decode in decoders():
+        with pytest.raises(SchemaError) as err:
+            decode(raw)  # type: ignore[operator]
+        assert err.value.field in ("payload", "v"), (name, kind, err.value)
+
+
+@pytest.mark.parametrize(("raw", "field"), [
+    (EVENT.replace(b"1700000000.0", HUGE), "t"),
+    (EVENT.replace(b"1700000000.0", GIANT), "payload"),  # too long to read at all
+    (EVENT.replace(b'"hi"', b'"hi","n":' + GIANT), "payload"),
+    (EVENT.replace(b'"hi"', b'"hi","deep":' + b"[" * 900 + b"]" * 900), "data.deep"),
+    (EVENT.replace(b'"hi"', b'"\\ud800 lone half of a pair"'), "data.text"),
+    (b'{"v":1,"type":"set_start","t":1700000000.0,"id":"e-2","session":"s-1","set":"a",'
+     b'"data":{"exercise":"squat","surface":"foam","support":"knee","planned_reps":'
+     + HUGE + b"}}", "data.planned_reps"),
+])
+def test_malformed_but_parseable_events_name_the_field(raw: bytes, field: str) -> None:
+    with pytest.raises(SchemaError) as err:
+        decode_event(raw)
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize(("over", "field"), [
+    ({"t_dev": HUGE}, "t_dev"),
+    ({"t_host": HUGE}, "t_host"),
+    ({"period": HUGE}, "period"),
+    ({"seq": HUGE}, "seq"),
+    ({"seq": b"9223372036854775807"}, "seq"),  # the store keeps seq as a 64-bit integer
+])
+def test_malformed_but_parseable_batches_name_the_field(over: dict[str, bytes],
+                                                        field: str) -> None:
+    data = json.loads(payload())
+    raw = json.dumps({**data, **dict.fromkeys(over, "@")}).encode()
+    for key, literal in over.items():
+        raw = raw.replace(f'"{key}": "@"'.encode(), f'"{key}": '.encode() + literal)
+    with pytest.raises(SchemaError) as err:
+        decode_batch(raw)
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize(("raw", "field"), [
+    (STATUS.replace(b"1700000000.0", HUGE), "t"),
+    (STATUS.replace(b"}", b',"reason":"\\udc00"}'), "reason"),
+    (STATUS.replace(b"}", b',"rejects":' + GIANT + b"}"), "payload"),
+])
+def test_malformed_but_parseable_statuses_name_the_field(raw: bytes, field: str) -> None:
+    with pytest.raises(SchemaError) as err:
+        decode_status(raw)
+    assert err.value.field == field

@@ -62,9 +62,9 @@ def _fill(url: str) -> None:
         assert store.schema_version == 1
         store.insert_batches(batches(4))
         ev = Events()
+        store.add_child("c-3", "Kim")
         for e in (ev.start(child="c-3"), ev.set_start("a"), ev.rep("a"), ev.note("first day")):
             store.apply_event("site", "room-1", e)
-        store.add_child("c-3", "Kim")
         store.add_user("ana", "therapist", "h")
 
 

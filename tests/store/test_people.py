@@ -34,6 +34,7 @@ def test_children_round_trip_and_rename(store: Store) -> None:
 
 
 def test_naming_a_child_first_seen_in_a_session_keeps_its_sessions(store: Store) -> None:
+    store.add_child("c-5", "")  # added by an admin without a name
     store.apply_event("site", "room-1", Events().start(child="c-5"))
 
     store.add_child("c-5", "Noor")
@@ -186,6 +187,7 @@ def test_a_clinic_adds_and_edits_its_own_exercise(store: Store) -> None:
     assert edited.editable
     assert {e.key: e for e in store.exercises()}["wobble-cushion"] == edited
     ev = Events()
+    store.add_child("c-17", "")
     store.apply_event("site", "room", ev.start())
     store.apply_event("site", "room", ev.set_start("a", exercise="wobble-cushion"))
     assert store.sets("s-1")[0].exercise == "wobble-cushion"

@@ -7,6 +7,7 @@ from store import Store
 from store.errors import (
     Conflict,
     InvalidEvent,
+    UnknownChild,
     UnknownExercise,
     UnknownSession,
     UnknownSet,
@@ -15,6 +16,14 @@ from store.rows import AnnotationRow, SessionRow, SetRow
 from tests.store.factories import T0, Events
 
 SITE, ROOM = "clinic-north", "room-1"
+CHILDREN = ("c-17", "c-1", "c-2")  # the children these sessions are for
+
+
+@pytest.fixture(autouse=True)
+def _children(store: Store) -> None:
+    """An admin registered the children first: a session start never creates one."""
+    for child in CHILDREN:
+        store.add_child(child, "")
 
 
 def apply(store: Store, *events: Event) -> list[bool]:
@@ -215,12 +224,21 @@ def test_restarting_a_session_for_another_child_is_a_conflict(store: Store) -> N
     assert store.session("s-1").child == "c-1"
 
 
-def test_a_session_start_registers_the_child_without_a_name(store: Store) -> None:
+def test_a_session_start_for_an_unknown_child_is_refused_and_leaves_no_trace(
+    store: Store,
+) -> None:
     ev = Events()
-    apply(store, ev.start(child="c-99"))
+    forged = ev.start(child="c-99")
+    with pytest.raises(UnknownChild, match="unknown child 'c-99'"):
+        apply(store, forged)
 
-    (child,) = store.children()
-    assert (child.pseudonym, child.display_name, child.label) == ("c-99", "", "c-99")
+    assert [c.pseudonym for c in store.children()] == sorted(CHILDREN)
+    assert store.sessions() == []
+    with pytest.raises(UnknownSession):
+        store.session("s-1")
+    store.add_child("c-99", "Noor")  # an admin adds the child: the same event now applies
+    assert apply(store, forged) == [True]
+    assert store.session("s-1").child == "c-99"
 
 
 def test_sessions_filter_by_child_room_therapist_and_time(store: Store) -> None:
