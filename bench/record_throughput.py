@@ -46,10 +46,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from contract import SampleBatch, samples_topic, subscription  # noqa: E402
 from dmi_live.broker import Credentials, MosquittoBroker, free_port, ingest_account  # noqa: E402
 from ingest.mqtt import BrokerAddress, connect, make_client  # noqa: E402
 from ingest.recorder import Recorder  # noqa: E402
-from ingest.schema import SampleBatch, samples_topic, subscription  # noqa: E402
 from store import open_store  # noqa: E402
 
 ROWS = 25

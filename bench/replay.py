@@ -32,8 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from contract import Event, SampleBatch  # noqa: E402
 from ingest.devices.board import corners_from_cop  # noqa: E402
-from ingest.schema import Event, SampleBatch  # noqa: E402
 from store import Store, open_store  # noqa: E402
 
 FS = 100.0
@@ -117,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     import flask
     from plotly.io.json import to_json_plotly
 
+    from access import Principal
     from dashboard import cache as replay_cache
-    from dashboard.auth import Principal
     from dashboard.callbacks.replay import view_outputs
     from dashboard.layouts.replay import create_replay_layout
     from dmi_live.settings import Settings

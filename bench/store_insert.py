@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.schema import Kind, SampleBatch  # noqa: E402
+from contract import Kind, SampleBatch  # noqa: E402
 from store import open_store  # noqa: E402
 
 ROWS = 25

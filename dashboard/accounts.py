@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import secrets
 
-ROLES = ("therapist", "supervisor", "admin")
 MIN_PASSWORD = 10
 
 

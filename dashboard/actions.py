@@ -1,5 +1,5 @@
 """What the therapist's taps and keys mean: pure functions from an action and the room's
-live state to the :class:`~ingest.schema.Event` to publish.
+live state to the :class:`~contract.Event` to publish.
 
 The state comes from the session engine's snapshot on the server, never from the
 browser, so a tampered page cannot end another room's set. Every refusal is an
@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Container
 from typing import Protocol
 
-from ingest.schema import Event, SchemaError
+from contract import Event, SchemaError
 
 DEFAULT_TAGS = ("catch", "independent", "support-moved-distal", "fatigue", "upset")
 QUALITIES = ("independent", "assisted", "passive", "refused")

@@ -26,15 +26,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from access import Principal
+from contract.vocab import DOMAINS, ROLES, STAFF_ROLES
 from dashboard import kiosk_links
-from dashboard.accounts import ROLES, PasswordError, check_password_rules, hash_password
-from dashboard.auth import Principal
+from dashboard.accounts import PasswordError, check_password_rules, hash_password
 from dashboard.family_links import new_token, parse_duration
 from ingest.engine_parts import PROFILE_FOR_CATALOG
 from store.errors import ExerciseLocked, StoreError
-from store.rows import DOMAINS, ExerciseRow, FamilyLinkRow, KioskLinkRow
+from store.rows import ExerciseRow, FamilyLinkRow, KioskLinkRow
 
-STAFF = frozenset(ROLES)
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 PSEUDONYM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")  # as in /progress/<child>
 EXERCISE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
@@ -98,7 +98,7 @@ def is_admin(principal: Principal | None, store: Any) -> bool:
 
 def may_manage_links(principal: Principal | None, store: Any) -> bool:
     """Any signed-in, enabled staff member (therapist, supervisor, admin)."""
-    return _account_ok(principal, store, STAFF)
+    return _account_ok(principal, store, STAFF_ROLES)
 
 
 # ----------------------------------------------------------------------------- form values

@@ -19,7 +19,8 @@ import flask
 from dash import dcc, html
 from werkzeug.exceptions import Forbidden
 
-from dashboard import actions, auth, auth_routes, ids, routes, web_guard
+from access import is_staff
+from dashboard import actions, auth, auth_routes, ids, web_guard
 from dashboard.cache import init_cache
 from dashboard.exports import init_exports
 from dashboard.live import LiveHub
@@ -73,7 +74,7 @@ def _register_live_routes(server: flask.Flask, hub: LiveHub) -> None:
     def healthz() -> dict[str, Any]:
         body: dict[str, Any] = {"broker_connected": hub.connected.is_set(),
                                 "rejected": hub.rejected}
-        if routes.is_staff(auth.current()):  # the hub's counters, for staff only
+        if is_staff(auth.current()):  # the hub's counters, for staff only
             body["live"] = {**hub.stats.as_dict(), "streams": hub.streams.open_streams()}
         return body
 
@@ -119,7 +120,7 @@ def _register_action_routes(server: flask.Flask, hub: LiveHub, store: Any) -> No
     @server.post("/api/rooms/<room>/actions")
     def room_action(room: str) -> Any:
         principal = auth.require_room(room)
-        if not (principal.kind == "kiosk" or routes.is_staff(principal)):
+        if not (principal.kind == "kiosk" or is_staff(principal)):
             raise Forbidden("not allowed to act in this room")
         body = flask.request.get_json(silent=True)
         if not isinstance(body, dict):

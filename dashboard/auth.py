@@ -20,50 +20,16 @@ import secrets
 import time
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import flask
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import Forbidden
 
+from access import Principal
+
 KIOSK_SALT = "dmi-kiosk-v2"  # v1 tokens named only a room and never expired: refused
 KIOSK_DAYS = 180
-
-
-@dataclass(frozen=True)
-class Principal:
-    kind: str  # "kiosk" | "user" | "family"
-    name: str
-    role: str
-    rooms: frozenset[str] | None = None  # None: every room of the site
-    children: frozenset[str] | None = None  # None: every child of the site
-
-    def can_see_room(self, room: str) -> bool:
-        return self.rooms is None or room in self.rooms
-
-    def can_see_child(self, child: str) -> bool:
-        return self.children is None or child in self.children
-
-    def to_session(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "role": self.role,
-            "rooms": None if self.rooms is None else sorted(self.rooms),
-            "children": None if self.children is None else sorted(self.children),
-        }
-
-    @classmethod
-    def from_session(cls, data: dict[str, Any]) -> Principal:
-        rooms, children = data.get("rooms"), data.get("children")
-        return cls(
-            kind=str(data["kind"]),
-            name=str(data["name"]),
-            role=str(data["role"]),
-            rooms=None if rooms is None else frozenset(rooms),
-            children=None if children is None else frozenset(children),
-        )
 
 
 @dataclass(frozen=True)

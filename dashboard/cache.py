@@ -28,6 +28,7 @@ from typing import Any
 import flask
 from flask_caching import Cache
 
+from access import may_review
 from dashboard import replay_data as rd
 from dashboard.replay_metrics import SetMetrics, set_metrics
 from store.errors import StoreError
@@ -89,7 +90,7 @@ def session_meta(session_id: Any) -> rd.SessionMeta | None:
 def allowed_meta(principal: Any, session_id: Any) -> rd.SessionMeta | None:
     """The session if ``principal`` may see its child and room, else None."""
     meta = session_meta(session_id)
-    if meta is None or not rd.may_view(principal, meta.child, meta.room):
+    if meta is None or not may_review(principal, meta.child, meta.room):
         return None
     return meta
 

@@ -21,6 +21,7 @@ from typing import Any
 import flask
 from werkzeug.exceptions import NotFound
 
+from access import may_review
 from dashboard import auth
 from dashboard import cache as replay_cache
 from dashboard import replay_data as rd
@@ -120,7 +121,7 @@ def export_status(job: Any, principal: Any) -> dict[str, Any] | None:
         return None
     replay_cache.ensure_cache()
     status = replay_cache.cache.get(_key(job))
-    if not isinstance(status, dict) or not rd.may_view(principal, status["child"],
+    if not isinstance(status, dict) or not may_review(principal, status["child"],
                                                        status["room"]):
         return None
     return status

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from contract.vocab import SUPPORT_POINTS
 from dashboard.replay_data import SessionMeta, SetInfo, TimelineView, clock
 from dashboard.replay_metrics import ProgressPoint
-from store.rows import SUPPORT_POINTS
 
 BG, PANEL, FG, MUTED, GRID = "#0b0f14", "#121923", "#e8eef5", "#9fb0c3", "#243040"
 COLOURS = {

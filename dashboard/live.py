@@ -28,6 +28,7 @@ import paho.mqtt.client as mqtt
 from analysis.cop import cop_from_loads
 from analysis.errors import AnalysisError
 from analysis.imu import TrunkTilt
+from contract import DeviceStatus, Event, RoomState, SampleBatch, events_topic, subscription
 from dashboard.live_decode import Rejected, decode
 from dashboard.live_feeds import (
     CHANNELS,
@@ -43,10 +44,8 @@ from dashboard.live_feeds import (
 )
 from dashboard.live_frames import StreamView, family_view, room_frame
 from dashboard.streams import MAX_STREAMS, MAX_STREAMS_PER_PRINCIPAL, StreamLimiter
-from ingest.derived import RoomState
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
 from ingest.ratelog import RateLimitedLog
-from ingest.schema import DeviceStatus, Event, SampleBatch, events_topic, subscription
 
 if TYPE_CHECKING:
     from dashboard.streams import StreamGuard

@@ -2,7 +2,7 @@
 
 Every message either decodes to something the hub can draw, or raises :class:`Rejected`
 with a short ``reason`` (counted per reason) and a message naming what was wrong. The
-wire checks are :mod:`ingest.schema`'s, as in the recorder, including "the batch's device
+wire checks are :mod:`contract`'s, as in the recorder, including "the batch's device
 is the topic's device"; on top, the hub refuses what it could not draw: a batch without
 its kind's columns, a sample period outside :data:`MIN_PERIOD_S`–:data:`MAX_PERIOD_S`,
 host times that are not finite, a status or snapshot for another device or room.
@@ -14,18 +14,8 @@ import re
 
 import numpy as np
 
-from ingest.derived import RoomState, decode_room_state
-from ingest.schema import (
-    DeviceStatus,
-    Event,
-    SampleBatch,
-    SchemaError,
-    Topic,
-    decode_batch,
-    decode_event,
-    decode_status,
-    parse_topic,
-)
+from contract import DeviceStatus, Event, RoomState, SampleBatch, SchemaError, Topic
+from contract import decode as wire_decode
 
 Message = SampleBatch | DeviceStatus | RoomState | Event | None
 # what the hub draws from (as ingest.devices.base names them; that package pulls in
@@ -45,40 +35,18 @@ class Rejected(Exception):
 
 
 def decode(raw_topic: str, payload: bytes | bytearray) -> tuple[Topic, Message]:
-    """Parse and check one message; ``None`` for a cleared retained status."""
+    """Parse and check one message (:func:`contract.decode`, then what the hub needs to
+    draw it); ``None`` for a cleared retained status."""
     try:
-        topic = parse_topic(raw_topic)
-        return topic, _decode(topic, bytes(payload))
+        topic, message = wire_decode(raw_topic, bytes(payload))
+        if isinstance(message, SampleBatch):
+            check_drawable(message)
+        return topic, message
     except SchemaError as exc:
         raise Rejected(f"schema: {_INDEX.sub('[]', exc.field)}", str(exc)) from None
-    except RecursionError:
-        raise Rejected("nested too deeply", "the JSON payload is nested too deeply") from None
-    except OverflowError as exc:
-        raise Rejected("number too large", f"a number is too large ({exc})") from None
-    except (ValueError, TypeError, KeyError, UnicodeError) as exc:
+    except (ValueError, TypeError, KeyError, UnicodeError, ArithmeticError,
+            RecursionError) as exc:  # a bug here: counted, never the hub's end
         raise Rejected(f"invalid: {type(exc).__name__}", f"invalid payload ({exc!r})") from None
-
-
-def _decode(topic: Topic, payload: bytes) -> Message:
-    if topic.leaf == "samples":
-        batch = decode_batch(payload)
-        if batch.device != topic.device:  # as the recorder does
-            raise SchemaError("device", f"{batch.device!r} does not match the topic")
-        check_drawable(batch)
-        return batch
-    if topic.leaf == "status":
-        if not payload:
-            return None
-        status = decode_status(payload)
-        if status.device != topic.device:
-            raise SchemaError("device", f"{status.device!r} does not match the topic")
-        return status
-    if topic.leaf == "derived":
-        state = decode_room_state(payload)
-        if state.room != topic.room:
-            raise SchemaError("room", f"{state.room!r} does not match the topic")
-        return state
-    return decode_event(payload)
 
 
 def check_drawable(batch: SampleBatch) -> None:

@@ -21,8 +21,7 @@ from analysis.errors import AnalysisError
 from analysis.imu import TrunkTilt
 from analysis.score import stability_score
 from analysis.sway import prediction_ellipse
-from ingest.derived import RoomState
-from ingest.schema import DeviceStatus
+from contract import DeviceStatus, RoomState
 
 CHANNELS = {"board": ("ml", "ap"), "imu": ("pitch", "roll")}
 # What the screens draw, per kind (Hz). The SVG redraw is the limit of a live page, so

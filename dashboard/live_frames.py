@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from contract import DeviceStatus
 from dashboard.live_feeds import DeviceFeed, RoomFeed, steadiness
-from ingest.schema import DeviceStatus
 
 _NOTHING = object()
 

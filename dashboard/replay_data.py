@@ -36,13 +36,13 @@ from typing import Any
 import numpy as np
 from tsdownsample import NaNMinMaxLTTBDownsampler
 
+from access import is_staff, may_review
 from analysis.cop import cop_from_loads
 from analysis.imu import trunk_orientation
+from contract.vocab import SUPPORT_POINTS
 from store import Store
 from store import replay as store_replay
-from store.rows import SUPPORT_POINTS
 
-STAFF_ROLES = frozenset({"therapist", "supervisor", "admin"})
 BOARD_COLUMNS = ("fl", "fr", "bl", "br")
 ACC_COLUMNS = ("ax", "ay", "az")
 GYR_COLUMNS = ("gx", "gy", "gz")
@@ -55,16 +55,6 @@ MIN_SPAN_S = 0.5
 END_SLACK_S = 1e-3
 
 _DOWNSAMPLER = NaNMinMaxLTTBDownsampler()
-
-
-def is_staff(principal: Any) -> bool:
-    """A signed-in therapist, supervisor or admin (not a kiosk, not a family link)."""
-    return principal is not None and principal.kind == "user" and principal.role in STAFF_ROLES
-
-
-def may_view(principal: Any, child: str, room: str) -> bool:
-    """Staff who may see this child and this room."""
-    return is_staff(principal) and principal.can_see_child(child) and principal.can_see_room(room)
 
 
 # ----------------------------------------------------------------------------- meta
@@ -85,7 +75,7 @@ class SetInfo:
 
     @property
     def support_level(self) -> int:
-        """0 = trunk (most proximal) … 6 = none (see :data:`store.rows.SUPPORT_POINTS`)."""
+        """0 = trunk (most proximal) … 6 = none (see :data:`contract.vocab.SUPPORT_POINTS`)."""
         return SUPPORT_POINTS.index(self.support) if self.support in SUPPORT_POINTS else -1
 
     @property

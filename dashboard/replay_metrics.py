@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from access import may_review
 from analysis.errors import AnalysisError
 from analysis.imu import isway_metrics
 from analysis.sway import sway_metrics
-from dashboard.replay_data import DeviceSignals, SessionMeta, may_view
+from dashboard.replay_data import DeviceSignals, SessionMeta
 from store import Store
 from store import replay as store_replay
 
@@ -212,7 +213,7 @@ def session_list(store: Store, principal: Any, *, child: str | None = None,
     now = time.time() if now is None else now
     rows = [s for s in store.sessions(child=child, room=room, therapist=therapist,
                                       since=since, until=until)
-            if may_view(principal, s.child, s.room)][:limit]
+            if may_review(principal, s.child, s.room)][:limit]
     counts = store_replay.session_counts(store, [s.id for s in rows])
     labels = {c.pseudonym: c.label for c in store.children()}
     out = []

@@ -24,8 +24,9 @@ from typing import Any
 import flask
 from dash import dcc
 
+from access import Principal, is_staff
 from dashboard import cache
-from dashboard.auth import Principal, safe_next
+from dashboard.auth import safe_next
 from dashboard.family_view import FamilyProgress, family_progress, session_days
 from dashboard.layouts.admin import create_admin_layout, create_family_links_layout
 from dashboard.layouts.common import (
@@ -45,13 +46,10 @@ from dashboard.replay_metrics import progress_points
 
 _ROOM = r"([a-z0-9][a-z0-9_-]{0,63})"
 _ID = r"([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})"
-STAFF = frozenset({"therapist", "supervisor", "admin"})
 
 Page = Callable[[re.Match[str], dict[str, str], Principal, Any], Any]
 
 
-def is_staff(principal: Principal | None) -> bool:
-    return principal is not None and principal.kind == "user" and principal.role in STAFF
 
 
 def _wall(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:

@@ -23,8 +23,8 @@ from typing import Any
 
 import flask
 
+from access import Principal
 from dashboard import kiosk_links, signins
-from dashboard.auth import Principal
 from ingest.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)

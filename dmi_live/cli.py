@@ -264,6 +264,12 @@ def build_parser() -> Parser:
 
     status_cli.configure(status, quarantine)
 
+    reps = sub.add_parser("reps", help="count the reps in recorded IMU files")
+    from dmi_live import reps_cli
+
+    reps_cli.configure(reps)
+    reps.set_defaults(func=reps_cli.run)
+
     metrics = sub.add_parser("metrics", help="stability metrics of a recorded file")
     from dmi_live import metrics_cli
 

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from contract import MAX_ROWS, Event, SampleBatch, SchemaError
+from contract.vocab import SUPPORT_POINTS
 from dmi_live.cli_actor import cli_actor
 from dmi_live.errors import DmiError
 from dmi_live.export_cli import add_store_options, settings_from
@@ -44,8 +46,6 @@ from ingest.devices.replayer import (
     parse_bds_line,
     parse_csv_line,
 )
-from ingest.schema import MAX_ROWS, Event, SampleBatch, SchemaError
-from store.rows import SUPPORT_POINTS
 
 PROG = "dmi-live import"
 FORMATS = ("bds", "csv")

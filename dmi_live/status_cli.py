@@ -72,9 +72,9 @@ def listen(settings: Settings, seconds: float) -> WireView:
     """Retained statuses and the newest sample times, as the dashboard account sees them."""
     from dataclasses import replace
 
+    from contract import SchemaError, decode_batch, decode_status, parse_topic, subscription
     from dmi_live.services import service_address
     from ingest.mqtt import connect, make_client, safe_callback
-    from ingest.schema import SchemaError, decode_batch, decode_status, parse_topic, subscription
 
     view = WireView()
     if seconds <= 0:

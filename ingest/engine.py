@@ -3,7 +3,7 @@
 Per room it follows the active session and set from the events topic, counts reps
 (automatic ones from a :class:`~analysis.reps.RepDetector`, manual +1/−1 from the
 therapist) by exactly the store's rule, keeps 10 s sliding sway metrics of the room's
-board and the trunk tilt of its IMU, and publishes a :class:`~ingest.derived.RoomState`
+board and the trunk tilt of its IMU, and publishes a :class:`~contract.derived.RoomState`
 snapshot on the room's derived topic. The wall, the remote and the family view read the
 count from that snapshot, so they never disagree.
 
@@ -49,7 +49,16 @@ from collections.abc import Callable
 from typing import Any
 
 from analysis.errors import AnalysisError
-from ingest.derived import RoomState, SwaySnapshot
+from contract import (
+    DeviceStatus,
+    Event,
+    RoomState,
+    SampleBatch,
+    SchemaError,
+    SwaySnapshot,
+    derived_topic,
+    events_topic,
+)
 from ingest.engine_events import apply_event
 from ingest.engine_parts import (
     _SEEN_IDS,
@@ -71,14 +80,6 @@ from ingest.engine_parts import (
 )
 from ingest.engine_samples import Unusable, detect, device_for, forget, fresh, signals
 from ingest.ratelog import RateLimitedLog
-from ingest.schema import (
-    DeviceStatus,
-    Event,
-    SampleBatch,
-    SchemaError,
-    derived_topic,
-    events_topic,
-)
 
 __all__ = ["PROFILE_FOR_CATALOG", "Outgoing", "RepTally", "SessionEngine", "rep_profile"]
 

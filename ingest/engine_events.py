@@ -1,6 +1,6 @@
 """Session events → a room's live state: the session engine's event side.
 
-:func:`apply_event` applies one validated :class:`~ingest.schema.Event` to a room and
+:func:`apply_event` applies one validated :class:`~contract.Event` to a room and
 returns None, or the reason it does not apply to the room as the engine knows it (a rep
 for a set that is not running, a note for another session, an exercise not in the
 catalog …). The engine counts such an event as a reject with that reason; the store
@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from contract import Event
+from contract.vocab import SUPPORT_POINTS
 from ingest.engine_parts import PROFILE_FOR_CATALOG, ExerciseLookup, _note, _Room, _Set, rep_profile
-from ingest.schema import Event
-from store.rows import SUPPORT_POINTS
 
 log = logging.getLogger(__name__)
 

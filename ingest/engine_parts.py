@@ -12,11 +12,13 @@ from typing import Any
 from analysis.imu import TrunkTilt
 from analysis.reps import DEFAULT_PROFILES, RepDetector, RepProfile
 from analysis.stream import SlidingSway
-from ingest.derived import Note, RoomState, Tilt
-from ingest.schema import (
+from contract import (
     MAX_TEXT,
     Event,
+    Note,
+    RoomState,
     SchemaError,
+    Tilt,
 )
 from store.errors import NotFound
 

@@ -20,7 +20,7 @@ from analysis.errors import AnalysisError
 from analysis.imu import TrunkTilt
 from analysis.reps import RepDetector
 from analysis.stream import SlidingSway
-from ingest.derived import Tilt
+from contract import Event, SampleBatch, Tilt
 from ingest.engine_parts import (
     BOARD_COLUMNS,
     IMU_COLUMNS,
@@ -29,7 +29,6 @@ from ingest.engine_parts import (
     _Device,
     _Room,
 )
-from ingest.schema import Event, SampleBatch
 
 log = logging.getLogger(__name__)
 

@@ -18,18 +18,11 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from contract import DeviceStatus, Event, SampleBatch, SchemaError, decode, subscription
 from ingest.engine import SessionEngine
 from ingest.engine_parts import Outgoing
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
 from ingest.ratelog import RateLimitedLog
-from ingest.schema import (
-    SchemaError,
-    decode_batch,
-    decode_event,
-    decode_status,
-    parse_topic,
-    subscription,
-)
 
 log = logging.getLogger(__name__)
 
@@ -204,19 +197,13 @@ class EngineService:
         self._publish(out)
 
     def _apply(self, raw_topic: str, payload: bytes) -> list[Outgoing]:
-        topic = parse_topic(raw_topic)
-        if topic.leaf == "samples":
-            batch = decode_batch(payload)
-            if batch.device != topic.device:
-                raise SchemaError("device", f"{batch.device!r} does not match the topic")
-            return self.engine.on_batch(topic.room, batch)
-        if topic.leaf == "events":
-            return self.engine.on_event(topic.room, decode_event(payload))
-        if topic.leaf == "status" and payload:
-            status = decode_status(payload)
-            if status.device != topic.device:
-                raise SchemaError("device", f"{status.device!r} does not match the topic")
-            return self.engine.on_status(topic.room, status)
+        topic, message = decode(raw_topic, payload)
+        if isinstance(message, SampleBatch):
+            return self.engine.on_batch(topic.room, message)
+        if isinstance(message, Event):
+            return self.engine.on_event(topic.room, message)
+        if isinstance(message, DeviceStatus):
+            return self.engine.on_status(topic.room, message)
         return []  # a retained status cleared: nothing to apply
 
     def _refused(self, where: str, reason: str) -> None:

@@ -16,13 +16,14 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from msgspec.structs import replace
 
+from contract import DeviceStatus, SampleBatch, samples_topic, status_topic
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
-from ingest.schema import DeviceStatus, SampleBatch, samples_topic, status_topic
 from ingest.spool import Spool
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.schema import SampleBatch
+from contract import SampleBatch
 
 DeviceKey = tuple[str, str, str]
 """(site, room, device): two rooms may each have a ``board-1``."""
@@ -17,16 +17,25 @@ class Track:
     last_t: float
 
 
+BOOTS_KEPT = 4
+"""Boots remembered per device, newest first: a batch of a forgotten boot is stored but
+makes no gap (it is a redelivery from long ago)."""
+
+
 @dataclass
 class GapTracker:
-    """Finds holes in each device's sequence numbers.
+    """Finds holes in each device's sequence numbers, per boot of the device.
 
     A hole is recorded over host time; when the host clock stepped back across it (an
     NTP correction, a restarted edge machine), the hole is placed just before the first
     sample after it, as long as the missing samples take, and the reason says so.
+
+    Only a boot never seen before is a restart: a redelivered batch of an earlier boot
+    (the broker resends what was not acknowledged) is checked against that boot's own
+    sequence numbers and makes no gap of its own.
     """
 
-    tracks: dict[DeviceKey, Track] = field(default_factory=dict)
+    tracks: dict[DeviceKey, dict[str, Track]] = field(default_factory=dict)
     reasons: dict[DeviceKey, str] = field(default_factory=dict)
 
     def offline(self, device: DeviceKey, reason: str) -> None:
@@ -34,19 +43,25 @@ class GapTracker:
 
     def check(self, device: DeviceKey, batch: SampleBatch) -> tuple[float, float, str] | None:
         first, last = first_last_host_time(batch)
-        track = self.tracks.get(device)
+        boots = self.tracks.setdefault(device, {})
+        track = boots.get(batch.boot)
         gap = None
-        if track is not None:
-            if batch.boot != track.boot:
+        if track is None:
+            if boots:
+                latest = next(reversed(boots.values()))
                 reason = self.reasons.get(device) or "device restarted"
-                gap = _span(track.last_t, first, 0.0, reason)
-            elif batch.seq > track.next_seq:
+                gap = _span(latest.last_t, first, 0.0, reason)
+            boots[batch.boot] = Track(batch.boot, batch.last_seq + 1, last)
+            while len(boots) > BOOTS_KEPT:
+                del boots[next(iter(boots))]
+        elif batch.last_seq < track.next_seq:
+            return None  # a redelivered duplicate: nothing new
+        else:
+            if batch.seq > track.next_seq:
                 missing = batch.seq - track.next_seq
                 reason = self.reasons.get(device) or f"{missing} samples missing"
                 gap = _span(track.last_t, first, missing * batch.period, reason)
-            elif batch.last_seq < track.next_seq:
-                return None  # a redelivered duplicate: nothing new
-        self.tracks[device] = Track(batch.boot, batch.last_seq + 1, last)
+            track.next_seq, track.last_t = batch.last_seq + 1, last
         if gap is not None:
             self.reasons.pop(device, None)
         return gap

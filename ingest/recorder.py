@@ -43,22 +43,20 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from contract import (
+    DeviceStatus,
+    Event,
+    RoomState,
+    SampleBatch,
+    SchemaError,
+    Topic,
+    decode,
+    subscription,
+)
 from ingest.gaps import GapTracker
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
 from ingest.mqtt_bulk import BulkClient
 from ingest.ratelog import RateLimitedLog
-from ingest.schema import (
-    DeviceStatus,
-    Event,
-    SampleBatch,
-    SchemaError,
-    Topic,
-    decode_batch,
-    decode_event,
-    decode_status,
-    parse_topic,
-    subscription,
-)
 from store.errors import InvalidData, NotFound
 
 log = logging.getLogger(__name__)
@@ -92,20 +90,14 @@ class _Incoming:
 def _decode(item: _Incoming) -> None:
     """Parse the topic and payload of ``item``; a schema error becomes ``item.error``."""
     try:
-        topic = item.topic = parse_topic(item.raw_topic)
-        if topic.leaf == "samples":
-            batch = decode_batch(item.payload)
-            if batch.device != topic.device:
-                raise SchemaError("device", f"{batch.device!r} does not match the topic")
-            item.message = batch
-        elif topic.leaf == "events":
-            item.message = decode_event(item.payload)
-        elif topic.leaf == "status" and item.payload:  # empty: a cleared retained status
-            item.message = decode_status(item.payload)
+        item.topic, message = decode(item.raw_topic, item.payload)
+        if isinstance(message, RoomState):
+            raise SchemaError("topic", "a room snapshot is not recorded")
+        item.message = message
     except SchemaError as exc:
         item.error = str(exc)
     except Exception as exc:  # a bug, but one message must not stop the writer
-        log.exception("recorder: could not decode a message on %s", item.raw_topic)
+        log.exception("recorder: could not decode a message on %s", item.raw_topic[:200])
         item.error = f"could not be decoded: {exc!r}"
 
 

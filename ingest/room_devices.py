@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from contract import KINDS
 from ingest.devices import PROTOCOLS, ConfigError, Source
 from ingest.devices.common import DEVICE_ID
 from ingest.room_lines import Path_, Problem, _Report, _where
-from ingest.schema import KINDS
 
 log = logging.getLogger(__name__)
 

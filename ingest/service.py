@@ -27,10 +27,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from contract import DeviceStatus, SampleBatch, State
 from ingest.clock import ClockFit, ClockModel
 from ingest.devices.base import DeviceUnavailable, Reading, Source
 from ingest.devices.common import new_boot_id
-from ingest.schema import DeviceStatus, SampleBatch, State
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ingest.schema import KINDS
+from contract import KINDS
 from store import tables
 from store.db import Database
 from store.errors import InvalidData
@@ -118,8 +118,9 @@ def gaps(
 
 
 def quarantine(db: Database, topic: str, payload: bytes, reason: str) -> int:
-    """Keep the first ``QUARANTINE_PAYLOAD`` bytes of a rejected message; past
-    ``QUARANTINE_ROWS`` rejects, drop the oldest (checked every 100th)."""
+    """Keep the first ``QUARANTINE_PAYLOAD`` bytes of a rejected message and at most
+    ``QUARANTINE_ROWS`` rejects: every 100th insert drops all but the newest
+    ``QUARANTINE_ROWS - 100``, so the table never holds more than the bound."""
     q = tables.quarantine
     with db.write() as conn:
         row_id = int(conn.execute(
@@ -130,7 +131,7 @@ def quarantine(db: Database, topic: str, payload: bytes, reason: str) -> int:
             .returning(q.c.id)
         ).scalar_one())
         if row_id % 100 == 0:
-            conn.execute(q.delete().where(q.c.id <= row_id - tables.QUARANTINE_ROWS))
+            conn.execute(q.delete().where(q.c.id <= row_id - (tables.QUARANTINE_ROWS - 100)))
     return row_id
 
 

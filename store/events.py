@@ -24,7 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ingest.schema import Event
+from contract import Event
+from contract.vocab import SUPPORT_POINTS
 from store import tables
 from store.db import Database
 from store.errors import (
@@ -36,7 +37,6 @@ from store.errors import (
     UnknownSet,
 )
 from store.places import ensure_room
-from store.rows import SUPPORT_POINTS
 from store.sessions import check_session
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ S, ST, R, A = tables.sessions, tables.sets, tables.reps, tables.annotations
 
 def apply_event(db: Database, site: str, room: str, event: Event) -> bool:
     if not isinstance(event, Event):
-        raise InvalidEvent(f"expected an ingest.schema.Event, got {type(event).__name__}")
+        raise InvalidEvent(f"expected an contract.Event, got {type(event).__name__}")
     with db.write() as conn:
         logged = conn.execute(
             db.insert(tables.events)

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from contract.vocab import DOMAINS
 from store import tables
 from store.db import Database
 from store.errors import (
@@ -19,7 +20,6 @@ from store.errors import (
     UnknownUser,
 )
 from store.rows import (
-    DOMAINS,
     AuditRow,
     ChildRow,
     ExerciseRow,

@@ -1,21 +1,10 @@
-"""Frozen value objects the store returns (never SQLAlchemy rows), and domain constants."""
+"""Frozen value objects the store returns (never SQLAlchemy rows); the domain's words are in
+:mod:`contract.vocab`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-SUPPORT_POINTS = ("trunk", "pelvis", "thigh", "knee", "shank", "ankle-foot", "none")
-"""Where the therapist supports the child, proximal → distal; ``none`` is no support.
-
-The index is the progression level: ``SUPPORT_POINTS.index("knee") == 3``.
-"""
-
-SURFACES = ("floor", "foam-pad", "ladder", "blocks", "ball", "bench", "balance-board", "wedge")
-"""Surfaces in the default DMI set-up. Other surface ids are accepted (clinics have more)."""
-
-DOMAINS = ("sitting", "kneeling", "standing", "transitions", "gait", "reactions")
-"""Exercise catalog domains, roughly in developmental order."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from sqlalchemy.engine import Connection
 
-from ingest.schema import SampleBatch
+from contract import SampleBatch
 from store import tables
 
 _SLOTS = tuple(f"v{i}" for i in range(tables.VALUE_SLOTS))

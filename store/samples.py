@@ -25,7 +25,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ingest.schema import SampleBatch
+from contract import SampleBatch
 from store import tables
 from store.db import Database
 from store.errors import InvalidData, UnknownDevice

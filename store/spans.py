@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ingest.schema import SampleBatch
+from contract import SampleBatch
 from store import tables
 
 PAD = 1e-3

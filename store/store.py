@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from ingest.schema import Event, SampleBatch
+from contract import Event, SampleBatch
 from store import devices as _devices
 from store import events as _events
 from store import kiosk_links as _kiosk

@@ -13,12 +13,11 @@ Changing a table here needs a new step in :mod:`store.migrations` (see there).
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-VALUE_SLOTS = 16
-"""Value columns per sample row (``v0`` … ``v15``); matches ``ingest.schema.MAX_COLUMNS``."""
+from contract.vocab import QUALITIES, REP_SOURCES, ROLES
 
-ROLES = ("therapist", "supervisor", "admin")
-REP_SOURCES = ("auto", "manual")
-QUALITIES = ("independent", "assisted", "passive", "refused")
+VALUE_SLOTS = 16
+"""Value columns per sample row (``v0`` … ``v15``); matches ``contract.MAX_COLUMNS``."""
+
 
 metadata = sa.MetaData(
     naming_convention={

@@ -15,9 +15,9 @@ import flask
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from access import Principal
 from dashboard import admin_actions as aa
 from dashboard import auth, ids, signins
-from dashboard.auth import Principal
 from dashboard.layouts import admin as view
 from dashboard.layouts import admin_walls as walls
 

@@ -8,8 +8,8 @@ from typing import Any
 from dash import Input, Output, State, callback
 from dash.exceptions import PreventUpdate
 
+from access import is_staff
 from dashboard import auth, cache, ids
-from dashboard import replay_data as rd
 from dashboard.figures_replay import PROGRESS_METRICS, progress_figure
 from dashboard.layouts.progress import SESSIONS
 from dashboard.replay_metrics import progress_points
@@ -24,7 +24,7 @@ from dashboard.replay_metrics import progress_points
 )
 def update_progress(exercise: Any, metric: Any, child: Any) -> dict[str, Any]:
     principal = auth.current()
-    if not isinstance(child, str) or not rd.is_staff(principal) or \
+    if not isinstance(child, str) or not is_staff(principal) or \
             not principal.can_see_child(child) or metric not in PROGRESS_METRICS:
         raise PreventUpdate
     points = progress_points(cache.child_history(principal, child, limit=SESSIONS))

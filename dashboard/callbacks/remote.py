@@ -9,8 +9,8 @@ import flask
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from access import is_staff
 from dashboard import actions, auth, ids
-from dashboard.routes import is_staff
 
 BUTTONS = (ids.REMOTE_REP_PLUS, ids.REMOTE_REP_MINUS, ids.REMOTE_SET_START,
            ids.REMOTE_SET_END, ids.REMOTE_NOTE_ADD, ids.REMOTE_SESSION_START,

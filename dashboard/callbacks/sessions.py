@@ -8,8 +8,8 @@ import flask
 from dash import Input, Output, callback
 from dash.exceptions import PreventUpdate
 
+from access import is_staff
 from dashboard import auth, ids
-from dashboard import replay_data as rd
 from dashboard.layouts.sessions import count_text, filtered_rows, sessions_table
 
 
@@ -25,7 +25,7 @@ from dashboard.layouts.sessions import count_text, filtered_rows, sessions_table
 )
 def filter_sessions(child: Any, therapist: Any, room: Any, start: Any, end: Any) -> tuple[Any, str]:
     principal = auth.current()
-    if not rd.is_staff(principal):
+    if not is_staff(principal):
         raise PreventUpdate
     store = flask.current_app.extensions["dmi"]["store"]
     rows = filtered_rows(store, principal, child, therapist, room, start, end)

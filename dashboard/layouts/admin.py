@@ -15,13 +15,14 @@ from typing import Any, Literal
 
 from dash import dcc, html
 
+from access import Principal
+from contract.vocab import DOMAINS, ROLES
 from dashboard import admin_actions as aa
 from dashboard import ids
-from dashboard.accounts import MIN_PASSWORD, ROLES
-from dashboard.auth import Principal
+from dashboard.accounts import MIN_PASSWORD
 from dashboard.layouts.admin_walls import create_walls_section
 from dashboard.layouts.common import create_not_allowed_layout
-from store.rows import DOMAINS, AuditRow, ChildRow, ExerciseRow, UserRow
+from store.rows import AuditRow, ChildRow, ExerciseRow, UserRow
 
 SECTIONS = ((ids.ADMIN_SECTION_USERS, "Accounts"), (ids.ADMIN_SECTION_CHILDREN, "Children"),
             (ids.ADMIN_SECTION_LINKS, "Family links"), (ids.ADMIN_SECTION_WALLS, "Wall screens"),

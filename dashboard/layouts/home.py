@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from dash import dcc, html
 
-from dashboard.auth import Principal
+from access import Principal
 
 
 def create_home_layout(principal: Principal, *, rooms: Sequence[str]) -> html.Div:

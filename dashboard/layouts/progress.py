@@ -10,8 +10,8 @@ from typing import Any
 
 from dash import dcc, html
 
+from access import is_staff
 from dashboard import cache, ids
-from dashboard import replay_data as rd
 from dashboard.figures_replay import PROGRESS_METRICS, progress_figure
 from dashboard.layouts.common import create_not_allowed_layout
 from dashboard.replay_metrics import ExerciseTrend, exercise_trends, progress_points
@@ -59,7 +59,7 @@ def trends_table(trends: Sequence[ExerciseTrend]) -> html.Table | html.P:
 
 
 def create_progress_layout(principal: Any, store: Any, child: str) -> html.Div:
-    if not rd.is_staff(principal) or not principal.can_see_child(child):
+    if not is_staff(principal) or not principal.can_see_child(child):
         return create_not_allowed_layout()
     store.audit(principal.name, "progress", child, "")
     history = cache.child_history(principal, child, limit=SESSIONS)

@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from access import is_staff, may_review
 from dashboard import cache, ids
 from dashboard import replay_data as rd
 from dashboard.figures_replay import stabilogram_figure, timeline_figure
@@ -158,9 +159,9 @@ def _notes(meta: rd.SessionMeta) -> html.Section:
 def create_replay_layout(principal: Any, store: Any, session_id: str) -> html.Div:
     """The replay page of ``session_id`` for ``principal`` (or a not-allowed page)."""
     meta = cache.session_meta(session_id)
-    if meta is None and rd.is_staff(principal):
+    if meta is None and is_staff(principal):
         return create_not_found_layout(f"/replay/{session_id}")
-    if meta is None or not rd.may_view(principal, meta.child, meta.room):
+    if meta is None or not may_review(principal, meta.child, meta.room):
         return create_not_allowed_layout()
     store.audit(principal.name, "replay", meta.child, meta.id)
     cache.warm(meta)  # the IMU overviews load in a worker thread meanwhile

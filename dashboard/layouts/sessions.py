@@ -9,6 +9,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from access import is_staff
 from dashboard import ids
 from dashboard import replay_data as rd
 from dashboard.layouts.common import create_not_allowed_layout
@@ -78,7 +79,7 @@ def count_text(rows: Sequence[SessionListRow]) -> str:
 
 def create_sessions_layout(principal: Any, store: Any, query: Mapping[str, str]) -> html.Div:
     """The sessions list; ``query`` may preset child, therapist, room, since, until."""
-    if not rd.is_staff(principal):
+    if not is_staff(principal):
         return create_not_allowed_layout()
     children = [c for c in store.children() if principal.can_see_child(c.pseudonym)]
     rooms, therapists = store_replay.facets(store)

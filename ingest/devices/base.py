@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
-from ingest.schema import Kind
+from contract import Kind
 
 BOARD_COLUMNS = ("fl", "fr", "bl", "br")
 """Board load cells in kg: front-left, front-right, back-left, back-right."""

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 DEVICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-"""Device ids are topic segments (same rule as ``ingest.schema``)."""
+"""Device ids are topic segments (same rule as ``contract``)."""
 
 _NUMBER = re.compile(rb"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
 _UINT = re.compile(rb"\d{1,20}")

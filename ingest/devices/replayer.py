@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contract import Kind
 from ingest.devices.base import BOARD_COLUMNS, IMU_COLUMNS, DeviceUnavailable, Reading, Source
 from ingest.devices.board import BoardGeometry, corners_from_cop
 from ingest.devices.common import (
@@ -45,7 +46,6 @@ from ingest.devices.common import (
     positive,
 )
 from ingest.devices.pacing import Pacer, check_speed
-from ingest.schema import Kind
 
 log = logging.getLogger(__name__)
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import serial
 
+from contract import Kind
 from ingest.devices.base import DeviceUnavailable, Reading, Source
 from ingest.devices.common import (
     ConfigError,
@@ -45,7 +46,6 @@ from ingest.devices.common import (
     preview,
 )
 from ingest.devices.lines import LineReader
-from ingest.schema import Kind
 
 log = logging.getLogger(__name__)
 

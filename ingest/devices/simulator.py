@@ -32,13 +32,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from contract import Kind
 from ingest.devices.base import BOARD_COLUMNS, IMU_COLUMNS, Reading, Source
 from ingest.devices.board import BoardGeometry
 from ingest.devices.common import ConfigError, check_device_id, new_boot_id, positive
 from ingest.devices.pacing import Pacer, check_speed
 from ingest.devices.scenario import Phase, Timeline
 from ingest.devices.simbody import Child, board_loads, motion, pink, trunk_imu, white
-from ingest.schema import Kind
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 import flask
 import numpy as np
 
+from contract import Event, SampleBatch
 from ingest.devices.board import corners_from_cop
-from ingest.schema import Event, SampleBatch
 from store import Store
 
 REPLAY_CALLBACKS = ("dashboard.callbacks.replay", "dashboard.callbacks.sessions",

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from access import Principal
 from dashboard import admin_actions as aa
 from dashboard import kiosk_links
 from dashboard.accounts import hash_password, verify_password
-from dashboard.auth import Principal
 from dashboard.family_links import token_hash
 from store import Store, open_store
 

@@ -15,13 +15,13 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
+from contract import RoomState
 from dashboard.accounts import hash_password
 from dashboard.app import create_app
 from dashboard.family_links import new_token
 from dashboard.live import LiveHub
 from dashboard.streams import OpenAudit, StreamGuard
 from dmi_live.settings import Settings
-from ingest.derived import RoomState
 from ingest.mqtt import BrokerAddress
 from store import open_store
 from tests.conftest import wait_until

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from contract import Event, decode_event, events_topic
 from dashboard import actions, ids
 from dashboard.accounts import hash_password
 from dashboard.app import create_app
 from dashboard.live import LiveHub
 from dmi_live.settings import Settings
 from ingest.mqtt import connect, make_client
-from ingest.schema import Event, decode_event, events_topic
 from store import Store, open_store
 from tests.conftest import RunningBroker, wait_until
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from access import Principal
 from analysis.sway import sway_metrics
+from contract import SampleBatch
 from dashboard import replay_data as rd
-from dashboard.auth import Principal
 from dashboard.replay_metrics import (
     exercise_trends,
     progress_points,
@@ -21,7 +22,6 @@ from dashboard.replay_metrics import (
 )
 from dmi_live.import_cli import configure
 from dmi_live.import_cli import run as import_run
-from ingest.schema import SampleBatch
 from store import Store, open_store
 from store.errors import UnknownSession
 from tests.dashboard.replay_session import FS, T0, Recorded, imu_values, record_session

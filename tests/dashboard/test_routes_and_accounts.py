@@ -6,13 +6,14 @@ from types import SimpleNamespace
 
 import pytest
 
+from access import Principal
 from dashboard.accounts import (
     PasswordError,
     check_password_rules,
     hash_password,
     verify_password,
 )
-from dashboard.auth import Principal, kiosk_token, read_kiosk_token
+from dashboard.auth import kiosk_token, read_kiosk_token
 from dashboard.routes import resolve_page
 from dashboard.throttle import Backoff
 

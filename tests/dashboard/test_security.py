@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from contract import RoomState
 from dashboard.accounts import hash_password
 from dashboard.app import create_app
 from dashboard.family_links import new_token
 from dashboard.live import LiveHub
 from dashboard.throttle import Backoff, SignInThrottle
 from dmi_live.settings import Settings
-from ingest.derived import RoomState
 from ingest.mqtt import BrokerAddress
 from store import open_store
 from tests.dashboard.replay_session import record_session

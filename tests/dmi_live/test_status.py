@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from contract import DeviceStatus, samples_topic, status_topic
 from dmi_live.broker import Credentials, MosquittoBroker, free_port
 from dmi_live.services import credentials_path, service_address
 from dmi_live.settings import Settings
 from ingest.mqtt import connect, make_client
 from ingest.recorder import Recorder
-from ingest.schema import DeviceStatus, samples_topic, status_topic
 from store import open_store
 from tests.conftest import need, wait_until
 from tests.ingest.test_recorder import ROWS, make_batch, publish_all
@@ -108,3 +108,41 @@ def test_status_of_a_folder_without_a_store_says_so_and_creates_nothing(tmp_path
     assert "no DMI Live store at" in result.stderr
     assert "wrong --data-dir?" in result.stderr
     assert not (tmp_path / "typo").exists()
+
+
+def test_a_device_on_the_wire_that_nothing_stores_is_listed_and_called_out(
+    tmp_path: Path,
+) -> None:
+    """Samples flow but the recorder is not running: status must not say "no devices"."""
+    from dmi_live.status_cli import WireView, print_report, report
+
+    now = time.time()
+    key = ("north", "gym-1", "board-1")
+    wire = WireView(reachable=True, newest={key: now - 0.5}, kinds={key: "board"})
+    with open_store(tmp_path / "store.sqlite") as store:
+        doc = report(store, wire, now=now)
+    lines: list[str] = []
+    print_report(doc, lines.append)
+
+    assert [(d["device"], d["kind"], d["last_stored_t"]) for d in doc["devices"]] == [
+        ("board-1", "board", None)]
+    assert doc["recorder"]["not_stored"] == 1
+    assert any("none is stored (is dmi-live record running?)" in line for line in lines)
+    assert not any("devices: none yet" in line for line in lines)
+
+
+def test_status_piped_into_a_closed_reader_exits_quietly(tmp_path: Path) -> None:
+    """``dmi-live status | head -1``: no BrokenPipeError traceback."""
+    config = tmp_path / "dmi-live.toml"
+    config.write_text(f'site = "north"\nrooms = ["gym-1"]\ndata_dir = "{tmp_path / "d"}"\n')
+    (tmp_path / "d").mkdir()
+    with open_store(tmp_path / "d" / "dmi-live.sqlite"):
+        pass
+    child = subprocess.Popen(
+        [sys.executable, "-m", "dmi_live.cli", "status", "--config", str(config), "--listen",
+         "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    child.stdout.close()  # the reader is gone before the first line is written
+    _, err = child.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert "broken pipe" not in err.lower(), err

@@ -24,10 +24,10 @@ import sys
 import time
 from collections.abc import Sequence
 
+from contract import DeviceStatus, SampleBatch
 from ingest.devices.base import BOARD_COLUMNS, Reading, Source
 from ingest.forwarder import Forwarder
 from ingest.mqtt import BrokerAddress
-from ingest.schema import DeviceStatus, SampleBatch
 from ingest.service import BatchPolicy, IngestService
 from ingest.spool import Spool
 

@@ -16,7 +16,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.synth import SetScenario, simulate_set
-from ingest.derived import RoomState, SwaySnapshot, Tilt, decode_room_state
+from contract import (
+    DeviceStatus,
+    Event,
+    Kind,
+    RoomState,
+    SampleBatch,
+    SchemaError,
+    SwaySnapshot,
+    Tilt,
+    decode_room_state,
+    derived_topic,
+    events_topic,
+    samples_topic,
+)
 from ingest.engine import (
     PROFILE_FOR_CATALOG,
     Outgoing,
@@ -27,16 +40,6 @@ from ingest.engine import (
 from ingest.engine_service import EngineService
 from ingest.mqtt import connect, make_client
 from ingest.recorder import Recorder
-from ingest.schema import (
-    DeviceStatus,
-    Event,
-    Kind,
-    SampleBatch,
-    SchemaError,
-    derived_topic,
-    events_topic,
-    samples_topic,
-)
 from store import Store, open_store
 from store.catalog import DEFAULT_EXERCISES
 from tests.conftest import RunningBroker, wait_until

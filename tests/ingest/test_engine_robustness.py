@@ -15,9 +15,9 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from contract import SampleBatch, events_topic, samples_topic, status_topic
 from ingest.engine_service import EngineService
 from ingest.mqtt import connect, make_client
-from ingest.schema import SampleBatch, events_topic, samples_topic, status_topic
 from store import Store, open_store
 from tests.conftest import RunningBroker, wait_until
 from tests.ingest.test_engine import (

@@ -21,12 +21,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from contract import decode_batch
 from dmi_live.services import IngestHandle
 from ingest.devices.base import Source
 from ingest.forwarder import Forwarder
 from ingest.recorder import Recorder
 from ingest.room import load_room
-from ingest.schema import decode_batch
 from ingest.service import IngestService
 from ingest.spool import Spool
 from store import Store, open_store
@@ -339,8 +339,10 @@ def test_a_filling_spool_shows_in_the_device_status_and_refuses_only_past_its_bo
         assert spool.alarm
         broker.broker.start()
         listener = Listener(broker, site)
+        # the forwarder's reconnect back-off (doubling while the broker was away) decides
+        # when it is back, hence a generous wait
         assert wait_until(lambda: any("spool filling up" in s.reason
-                                      for s in listener.statuses), timeout=5)
+                                      for s in listener.statuses), timeout=20)
     finally:
         service.stop()
         forwarder.stop()

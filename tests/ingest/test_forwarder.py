@@ -10,15 +10,15 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from ingest.forwarder import Forwarder
-from ingest.mqtt import connect, make_client
-from ingest.schema import (
+from contract import (
     DeviceStatus,
     SampleBatch,
     decode_batch,
     decode_status,
     subscription,
 )
+from ingest.forwarder import Forwarder
+from ingest.mqtt import connect, make_client
 from ingest.spool import Spool
 from tests.conftest import RunningBroker
 from tests.ingest.test_recorder import make_batch, wait_until

@@ -9,9 +9,9 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from contract import SampleBatch, samples_topic
 from ingest.mqtt import connect, make_client
 from ingest.recorder import Recorder
-from ingest.schema import SampleBatch, samples_topic
 from store import open_store
 from tests.conftest import RunningBroker, wait_until
 
@@ -162,7 +162,7 @@ def test_messages_sent_while_recorder_is_down_arrive_after_restart(
 def test_event_the_store_refuses_is_quarantined_and_does_not_block(
     mosquitto: RunningBroker, site: str, tmp_path: Path
 ) -> None:
-    from ingest.schema import Event, events_topic
+    from contract import Event, events_topic
 
     store = open_store(tmp_path / "db.sqlite")
     store.add_child("c-17", "")  # an admin registered the child

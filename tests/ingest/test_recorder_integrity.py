@@ -3,7 +3,6 @@ recording, another room's devices, or the disk. Real Mosquitto, real store."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -11,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
+from contract import DeviceStatus, Event, events_topic, samples_topic, status_topic
 from ingest.recorder import Recorder
-from ingest.schema import DeviceStatus, Event, events_topic, samples_topic, status_topic
 from store import Store, open_store
 from store.rows import GapRow
 from tests.conftest import RunningBroker, wait_until
@@ -45,7 +45,7 @@ def test_a_device_whose_host_clock_steps_back_over_a_hole_never_wedges_the_recor
     recorder = start(mosquitto, store, site)
     pub = publisher(mosquitto, f"pub-{site}")
     topic = samples_topic(site, "room-1", "board-1")
-    stepped_back = dataclasses.replace(make_batch(100), t_host=make_batch(0).t_host - 5.0)
+    stepped_back = replace(make_batch(100), t_host=make_batch(0).t_host - 5.0)
     publish_all(pub, [
         (topic, make_batch(0).encode()),
         (topic, make_batch(0, boot="b2").encode()),

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from contract import SampleBatch, samples_topic
 from ingest.mqtt import connect, make_client
 from ingest.recorder import Recorder
-from ingest.schema import SampleBatch, samples_topic
 from store import Store, open_store
 from tests.conftest import RunningBroker, wait_until
 

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 
 import pytest
 
+from contract import DeviceStatus, SampleBatch
 from ingest.devices.base import BOARD_COLUMNS, Reading, Source
 from ingest.devices.hx711 import Hx711Config, hx711_source
 from ingest.devices.replayer import CsvFileConfig, csv_source
 from ingest.devices.simulator import SimulatedRoom
-from ingest.schema import DeviceStatus, SampleBatch
 from ingest.service import Batcher, BatchPolicy, DeviceReader, runs_in_real_time
 from tests.ingest.devices.fakes import FakeClock
 from tests.ingest.test_recorder import wait_until

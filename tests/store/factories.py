@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.schema import Event, SampleBatch
+from contract import Event, SampleBatch
 
 T0 = 1_700_000_000.0
 BOARD = ("fl", "fr", "bl", "br")

@@ -104,6 +104,21 @@ def test_quarantine_keeps_payload_bytes_newest_first(store: Store) -> None:
     assert len(store.quarantined(limit=1)) == 1
 
 
+def test_quarantine_never_holds_more_than_its_bound(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flood of junk keeps the newest rejects and never more than the bound."""
+    from store import tables
+
+    monkeypatch.setattr(tables, "QUARANTINE_ROWS", 300)
+    for i in range(1_050):
+        store.quarantine("dmi/v1/a/b/events", f"junk {i}".encode(), "payload: not valid JSON")
+
+    count, _ = store.quarantine_size()
+    assert 200 <= count <= 300
+    assert store.quarantined(limit=1)[0].payload == b"junk 1049"
+
+
 def test_a_store_with_global_device_ids_upgrades_to_devices_per_room(store_url: str) -> None:
     """Schema 3 had one ``board-1`` for the whole store: its rows, streams and gaps stay
     with it, and from schema 4 on another room can have a ``board-1`` of its own."""

@@ -5,7 +5,7 @@ import random
 import numpy as np
 import pytest
 
-from ingest.schema import SampleBatch
+from contract import SampleBatch
 from store import InsertResult, Store
 from store.errors import InvalidData, UnknownDevice
 from tests.store.factories import BOARD, IMU, T0, batch, batches, imu_batch, value

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.schema import Event
+from contract import Event
 from store import Store
 from store.errors import (
     Conflict,

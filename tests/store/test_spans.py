@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from ingest.schema import SampleBatch
+from contract import SampleBatch
 from store import Store, open_store
 from store.db import create_engine, to_url
 from store.migrations import MIGRATIONS

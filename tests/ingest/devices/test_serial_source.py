@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contract import SampleBatch
 from ingest.devices.base import BOARD_COLUMNS, IMU_COLUMNS, DeviceUnavailable
 from ingest.devices.hx711 import Hx711Config, hx711_source
 from ingest.devices.imu_lines import ImuLineConfig, imu_source
 from ingest.devices.serial_source import SerialSource
-from ingest.schema import SampleBatch
 from tests.ingest.devices.fakes import PtyDevice, TcpDevice, read_until, read_until_unavailable
 
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from scipy.signal import find_peaks
 
+from contract import SampleBatch
 from ingest.devices.base import BOARD_COLUMNS, IMU_COLUMNS
 from ingest.devices.board import cop_from_corners
 from ingest.devices.common import ConfigError
 from ingest.devices.scenario import EXERCISES, Phase
 from ingest.devices.simulator import SimulatedRoom, SimulatorConfig
-from ingest.schema import SampleBatch
 from tests.ingest.devices.fakes import FakeClock
 
 FS = 100.0

@@ -32,15 +32,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.wire import MAX_TEXT, SCHEMA_VERSION, SchemaError
-from ingest.wire import check_ident as _check_ident
-from ingest.wire import check_int as _check_int
-from ingest.wire import check_number as _check_number
-from ingest.wire import check_segment as _check_segment
-from ingest.wire import check_text as _check_text
-from ingest.wire import dumps as _dumps
-from ingest.wire import load as _load
-from ingest.wire import require as _require
+from contract.errors import SchemaError
+from contract.plain import dumps as _dumps
+from contract.plain import load as _load
+from contract.plain import require as _require
+from contract.vocab import MAX_TEXT, SCHEMA_VERSION
+from contract.vocab import check_ident as _check_ident
+from contract.vocab import check_int as _check_int
+from contract.vocab import check_number as _check_number
+from contract.vocab import check_segment as _check_segment
+from contract.vocab import check_text as _check_text
 
 SWAY_FIELDS = ("ellipse_area_cm2", "mean_velocity_cm_s", "rms_cm", "mean_frequency_hz")
 _SET_FIELDS = ("set", "exercise", "surface", "support", "planned_reps", "set_started_t")
