@@ -2,7 +2,7 @@
 
 A publisher process sends ``--batches`` sample batches of 25 rows at QoS 1 (three
 boards, round robin) as fast as the broker takes them. In the same run two subscribers
-receive the same messages: the real :class:`ingest.recorder.Recorder` (manual ack after
+receive the same messages: the real :class:`record.recorder.Recorder` (manual ack after
 commit) writing to the store, in its own process as ``dmi-live record`` runs it, and a
 bare paho subscriber in its own process that does nothing but count. Both rates are
 measured from the first publish: the recorder's until the last row is committed, the
@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from contract import SampleBatch, samples_topic, subscription  # noqa: E402
 from dmi_live.broker import Credentials, MosquittoBroker, free_port, ingest_account  # noqa: E402
 from ingest.mqtt import BrokerAddress, connect, make_client  # noqa: E402
-from ingest.recorder import Recorder  # noqa: E402
+from record.recorder import Recorder  # noqa: E402
 from store import open_store  # noqa: E402
 
 ROWS = 25

@@ -7,7 +7,7 @@ this code: ``tests/contract/test_wire_doc.py``).
 
 from contract.codec import decode, decode_as, decode_batch, decode_event, decode_status
 from contract.derived import Note, RoomState, SwaySnapshot, Tilt, decode_room_state
-from contract.errors import ContractError, SchemaError
+from contract.errors import ContractError, DmiError, SchemaError
 from contract.messages import (
     MAX_COLUMNS,
     MAX_DATA_DEPTH,
@@ -40,7 +40,8 @@ from contract.vocab import (
 
 __all__ = [
     "EVENT_TYPES", "KINDS", "MAX_COLUMNS", "MAX_DATA_DEPTH", "MAX_ROWS", "MAX_SEQ", "MAX_TEXT",
-    "SCHEMA_VERSION", "STATES", "TOPIC_ROOT", "ContractError", "DeviceStatus", "Event", "Kind",
+    "SCHEMA_VERSION", "STATES", "TOPIC_ROOT", "ContractError", "DeviceStatus", "DmiError",
+    "Event", "Kind",
     "Message", "Note", "RoomState", "SampleBatch", "SchemaError", "State", "SwaySnapshot",
     "Tilt", "Topic", "decode", "decode_as", "decode_batch", "decode_event",
     "decode_room_state", "decode_status", "derived_topic", "events_topic", "parse_topic",

@@ -1,6 +1,6 @@
 """The derived room snapshot: what every screen shows about one room, decided in one place.
 
-The session engine (:mod:`ingest.engine`) publishes a :class:`RoomState` on
+The session engine (:mod:`record.engine`) publishes a :class:`RoomState` on
 ``dmi/v1/{site}/{room}/derived`` (retained, so a screen that connects late gets the
 current state at once) whenever the room's state changes and about ten times a second
 while samples flow. The wall, the tablet remote and the family view all read the rep

@@ -31,7 +31,7 @@ from contract.vocab import DOMAINS, ROLES, STAFF_ROLES
 from dashboard import kiosk_links
 from dashboard.accounts import PasswordError, check_password_rules, hash_password
 from dashboard.family_links import new_token, parse_duration
-from ingest.engine_parts import PROFILE_FOR_CATALOG
+from record.engine_parts import PROFILE_FOR_CATALOG
 from store.errors import ExerciseLocked, StoreError
 from store.rows import ExerciseRow, FamilyLinkRow, KioskLinkRow
 

@@ -12,7 +12,7 @@ import logging
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import dash
 import flask
@@ -25,7 +25,6 @@ from dashboard.cache import init_cache
 from dashboard.exports import init_exports
 from dashboard.live import LiveHub
 from dashboard.throttle import SignInThrottle
-from dmi_live.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +37,26 @@ CALLBACK_MODULES = (
     "dashboard.callbacks.progress",
     "dashboard.callbacks.admin",
 )
+
+
+class AppSettings(Protocol):
+    """What the dashboard reads of the settings (:class:`dmi_live.settings.Settings` is
+    one); the command line builds them, the dashboard never loads them itself."""
+
+    @property
+    def site(self) -> str: ...
+    @property
+    def rooms(self) -> tuple[str, ...]: ...
+    @property
+    def data_dir(self) -> Path: ...
+    @property
+    def cache_url(self) -> str: ...
+    @property
+    def http_tls(self) -> bool: ...
+    @property
+    def secret_key(self) -> str: ...
+
+    def with_secret_key(self) -> AppSettings: ...
 
 
 def _register_live_routes(server: flask.Flask, hub: LiveHub) -> None:
@@ -143,7 +162,7 @@ def _register_action_routes(server: flask.Flask, hub: LiveHub, store: Any) -> No
         return {"ok": True, "events": [e.type for e in events]}
 
 
-def create_app(settings: Settings, *, hub: LiveHub, store: Any,
+def create_app(settings: AppSettings, *, hub: LiveHub, store: Any,
                throttle: SignInThrottle | None = None) -> dash.Dash:
     """Build the Dash app around a live hub and an open :class:`store.Store`.
 

@@ -5,13 +5,13 @@ a ``redis://`` URL (shared by every worker process; what a clinic runs), else an
 in-process SimpleCache. The loaders below are memoized on plain ids, version strings and
 quantised ranges — never on DataFrames or arrays (flask-caching keys on ``repr``).
 
-A session's ``version`` (:attr:`dashboard.replay_data.SessionMeta.version`) is its end
+A session's ``version`` (:attr:`review.replay_data.SessionMeta.version`) is its end
 time once it has ended, so its signals are cached for good; a running session's version
 changes every 30 s, so the replay of a live session lags it by at most that.
 
 What is loaded for the page: the board and the tilt IMU at full resolution (the per-set
 metrics, the stabilogram and the tilt filter need every sample); the other IMUs as an
-:class:`~dashboard.replay_data.ImuOverview` (summed up per 0.1 s by the database), which
+:class:`~review.replay_data.ImuOverview` (summed up per 0.1 s by the database), which
 views draw from. :func:`warm` starts it all at once, the overviews in a worker thread.
 Exports still take every device at full resolution (:func:`all_signals`).
 
@@ -29,8 +29,9 @@ import flask
 from flask_caching import Cache
 
 from access import may_review
-from dashboard import replay_data as rd
-from dashboard.replay_metrics import SetMetrics, set_metrics
+from review import replay_data as rd
+from review import replay_views as rv
+from review.metrics import SetMetrics, set_metrics
 from store.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -186,15 +187,15 @@ def warm(meta: rd.SessionMeta) -> None:
 
 
 @cache.memoize(timeout=SIGNALS_TIMEOUT_S)
-def _overview(session_id: str, device: str, version: str) -> rd.ImuOverview | None:
+def _overview(session_id: str, device: str, version: str) -> rv.ImuOverview | None:
     meta = _meta(session_id)
     info = next((d for d in meta.devices if d.device == device), None) if meta else None
     if meta is None or info is None:
         return None
-    return rd.imu_overview(_store(), meta, info)
+    return rv.imu_overview(_store(), meta, info)
 
 
-def imu_overview(meta: rd.SessionMeta, device: rd.DeviceInfo) -> rd.ImuOverview | None:
+def imu_overview(meta: rd.SessionMeta, device: rd.DeviceInfo) -> rv.ImuOverview | None:
     """A display-only IMU's overview; within a request fetched from the cache once."""
     key = (meta.id, device.device, meta.version)
     local = flask.g.setdefault("dmi_replay_overviews", {})
@@ -237,23 +238,23 @@ def session_metrics(meta: rd.SessionMeta) -> list[SetMetrics]:
 
 
 @cache.memoize(timeout=VIEW_TIMEOUT_S)
-def _view(session_id: str, version: str, q0: float, q1: float, points: int) -> rd.TimelineView:
+def _view(session_id: str, version: str, q0: float, q1: float, points: int) -> rv.TimelineView:
     meta = _meta(session_id)
     if meta is None:
-        return rd.TimelineView(q0, q1, ())
+        return rv.TimelineView(q0, q1, ())
     order = _in_order(meta)  # the display-only IMUs come last
     full = [device_signals(meta, d) for d in order if d not in meta.display_only]
-    traces = list(rd.timeline_view([s for s in full if s], q0, q1, points=points).traces)
+    traces = list(rv.timeline_view([s for s in full if s], q0, q1, points=points).traces)
     for device in (d for d in order if d in meta.display_only):
         overview = imu_overview(meta, device)
         if overview is not None:
-            traces.append(rd.omega_trace(_store(), meta, overview, q0, q1, points=points))
-    return rd.TimelineView(q0, q1, tuple(traces))
+            traces.append(rv.omega_trace(_store(), meta, overview, q0, q1, points=points))
+    return rv.TimelineView(q0, q1, tuple(traces))
 
 
-def timeline_view(meta: rd.SessionMeta, t0: float, t1: float) -> rd.TimelineView:
+def timeline_view(meta: rd.SessionMeta, t0: float, t1: float) -> rv.TimelineView:
     """Display-resolution traces for a view ``[t0, t1]`` (memoized on the quantised range)."""
-    q0, q1, points = rd.data_window(t0, t1, meta.duration)
+    q0, q1, points = rv.data_window(t0, t1, meta.duration)
     return _view(meta.id, meta.version, q0, q1, points)
 
 

@@ -24,7 +24,7 @@ from werkzeug.exceptions import NotFound
 from access import may_review
 from dashboard import auth
 from dashboard import cache as replay_cache
-from dashboard import replay_data as rd
+from review import replay_data as rd
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def _prune(folder: Path, now: float) -> None:
 
 def start_export(meta: rd.SessionMeta, fmt: str, who: str) -> str:
     """Start exporting ``meta``'s session as ``fmt``; return the job id."""
-    from dmi_live.exporting import FORMATS, audit_export, default_name
+    from review.exporting import FORMATS, audit_export, default_name
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
@@ -85,8 +85,8 @@ def start_export(meta: rd.SessionMeta, fmt: str, who: str) -> str:
 
 def _run(app: flask.Flask, store: Any, meta: rd.SessionMeta, fmt: str, job: str,
          status: dict[str, Any]) -> None:
-    from dmi_live.exporting import bundle_from_store, write_bundle
-    from dmi_live.report_pdf import build_report, write_pdf
+    from review.exporting import bundle_from_store, write_bundle
+    from review.report_pdf import build_report, write_pdf
 
     last = 0.0
 

@@ -1,6 +1,6 @@
 """What a family sees of their child's progress: plain words, encouraging, no jargon.
 
-Pure functions from the supervisors' per-set metrics (:mod:`dashboard.replay_metrics`)
+Pure functions from the supervisors' per-set metrics (:mod:`review.metrics`)
 to sentences and one small chart. Steadiness is relative to the child's own start on the
 same exercise (:func:`analysis.score.stability_score` with the first session's sway as
 the reference): 50 means "as at the start", higher is steadier.
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import plotly.graph_objects as go
 
 from analysis.score import stability_score
-from dashboard.replay_metrics import ProgressPoint, SetMetrics
+from review.metrics import ProgressPoint, SetMetrics
 
 SUPPORT_WORDS = {
     "trunk": "at the trunk", "pelvis": "at the hips", "thigh": "at the thighs",

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from contract.vocab import SUPPORT_POINTS
-from dashboard.replay_data import SessionMeta, SetInfo, TimelineView, clock
-from dashboard.replay_metrics import ProgressPoint
+from review.metrics import ProgressPoint
+from review.replay_data import SessionMeta, SetInfo
+from review.replay_views import TimelineView, clock
 
 BG, PANEL, FG, MUTED, GRID = "#0b0f14", "#121923", "#e8eef5", "#9fb0c3", "#243040"
 COLOURS = {
@@ -183,7 +184,7 @@ def stabilogram_figure(window: dict[str, Any] | None, *, at: float | None,
                        frame: tuple[float, float, float], tail_s: float = 5.0) -> dict[str, Any]:
     """COP around the cursor: the last ``tail_s`` seconds bright, the next ones faint.
 
-    ``window`` is :func:`dashboard.replay_data.cop_window` output (or None: no board);
+    ``window`` is :func:`review.replay_data.cop_window` output (or None: no board);
     ``frame`` the fixed ``(centre_ml, centre_ap, half_range)`` of the session.
     """
     cx, cy, half = frame

@@ -42,7 +42,7 @@ from dashboard.layouts.remote import create_remote_layout
 from dashboard.layouts.replay import create_replay_layout
 from dashboard.layouts.sessions import create_sessions_layout
 from dashboard.layouts.wall import create_wall_layout
-from dashboard.replay_metrics import progress_points
+from review.metrics import progress_points
 
 _ROOM = r"([a-z0-9][a-z0-9_-]{0,63})"
 _ID = r"([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})"

@@ -1,8 +1,8 @@
 """``dmi-live export SESSION --format csv|parquet|pdf``: a recorded session to a file.
 
-``csv`` and ``parquet`` write a zip bundle (see :mod:`dmi_live.exporting`): the samples of
+``csv`` and ``parquet`` write a zip bundle (see :mod:`review.exporting`): the samples of
 every device of the session's room during the session, its sets, reps and annotations,
-and the recorded gaps. ``pdf`` writes the session report (:mod:`dmi_live.report_pdf`).
+and the recorded gaps. ``pdf`` writes the session report (:mod:`review.report_pdf`).
 A progress bar goes to stderr when it is a terminal (``--progress`` forces it).
 Problems end in one line ``dmi-live export: error: …`` and exit status 2.
 """
@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from dmi_live.cli_actor import cli_actor
 from dmi_live.errors import DmiError
-from dmi_live.exporting import (
+from dmi_live.settings import Settings, load_settings
+from review.exporting import (
     FORMATS,
     ExportError,
     audit_export,
@@ -28,7 +29,6 @@ from dmi_live.exporting import (
     default_name,
     write_bundle,
 )
-from dmi_live.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from store import Store
@@ -122,7 +122,7 @@ def export_session(store: Store, session_id: str, fmt: str, path: Path,
     there is no such session)."""
     audit_export(store, who or cli_actor(), store.session(session_id).child, session_id, fmt)
     if fmt == "pdf":
-        from dmi_live.report_pdf import report_from_store, write_pdf
+        from review.report_pdf import report_from_store, write_pdf
 
         if progress is not None:
             progress(0, 4, "analysing")

@@ -131,8 +131,8 @@ def start_recorder(settings: Settings, *, group: str | None = None,
     Run exactly one engine per site: with several recorders in a group, start the others
     with ``engine=False`` (``dmi-live record --no-engine``).
     """
-    from ingest.engine_service import EngineService
-    from ingest.recorder import Recorder
+    from record.engine_service import EngineService
+    from record.recorder import Recorder
     from store import open_store
 
     store = open_store(settings.database_url)

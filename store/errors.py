@@ -1,6 +1,6 @@
 """Errors raised by the store; every message names what was wrong and where.
 
-- :class:`StoreError` — base of everything below (a :class:`dmi_live.errors.DmiError`,
+- :class:`StoreError` — base of everything below (a :class:`contract.errors.DmiError`,
   so the command line shows it as one clear line).
   - :class:`StoreUnavailable` — the database cannot be opened or reached.
   - :class:`MigrationError` — the schema cannot be brought to this program's version
@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from dmi_live.errors import DmiError
+from contract.errors import DmiError
 
 
 class StoreError(DmiError):

@@ -12,7 +12,7 @@ from access import is_staff
 from dashboard import auth, cache, ids
 from dashboard.figures_replay import PROGRESS_METRICS, progress_figure
 from dashboard.layouts.progress import SESSIONS
-from dashboard.replay_metrics import progress_points
+from review.metrics import progress_points
 
 
 @callback(

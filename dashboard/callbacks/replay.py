@@ -21,9 +21,10 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import auth, exports, ids
 from dashboard import cache as replay_cache
-from dashboard import replay_data as rd
 from dashboard.figures_replay import stabilogram_figure, timeline_figure
 from dashboard.layouts.replay import in_view_caption, row_classes
+from review import replay_data as rd
+from review import replay_views as rv
 
 
 def _meta(session_id: Any) -> rd.SessionMeta:
@@ -45,7 +46,7 @@ def view_outputs(meta: rd.SessionMeta, t0: float, t1: float, cursor: float | Non
     view = replay_cache.timeline_view(meta, t0, t1)
     figure = timeline_figure(meta, view, x_range=(t0, t1), cursor=cursor,
                              holes=replay_cache.holes(meta))
-    rows = rd.sets_in_view(meta.sets, t0, t1)
+    rows = rv.sets_in_view(meta.sets, t0, t1)
     return figure, row_classes(len(meta.sets), rows), in_view_caption(meta.sets, rows), [t0, t1]
 
 
@@ -70,11 +71,11 @@ def update_timeline(relayout: Any, _row_clicks: Any, _reset: Any, session_id: An
         clicked = ctx.triggered[0]["value"]
         if not isinstance(row, int) or not 0 <= row < len(meta.sets) or not clicked:
             raise PreventUpdate
-        window: tuple[float, float] | None = rd.set_range(meta.sets[row], meta.duration)
+        window: tuple[float, float] | None = rv.set_range(meta.sets[row], meta.duration)
     elif trigger == ids.REPLAY_RESET:
         window = (0.0, meta.duration)
     else:
-        window = rd.range_from_relayout(relayout if isinstance(relayout, dict) else None,
+        window = rv.range_from_relayout(relayout if isinstance(relayout, dict) else None,
                                         meta.duration)
     if window is None:
         raise PreventUpdate
@@ -98,11 +99,11 @@ def update_stabilogram(cursor: Any, fetch: Any, session_id: Any) -> tuple[Any, .
     if board is None or at is None:
         raise PreventUpdate
     at = min(max(at, 0.0), meta.duration)
-    chunk = rd.playback_chunk(board, at, meta.duration)
+    chunk = rv.playback_chunk(board, at, meta.duration)
     if playing:
         return no_update, chunk, no_update
-    figure = stabilogram_figure(chunk, at=at, frame=rd.cop_frame(board))
-    return figure, chunk, f"Cursor at {rd.clock(at)}"
+    figure = stabilogram_figure(chunk, at=at, frame=rv.cop_frame(board))
+    return figure, chunk, f"Cursor at {rv.clock(at)}"
 
 
 @callback(

@@ -14,7 +14,7 @@ from access import is_staff
 from dashboard import cache, ids
 from dashboard.figures_replay import PROGRESS_METRICS, progress_figure
 from dashboard.layouts.common import create_not_allowed_layout
-from dashboard.replay_metrics import ExerciseTrend, exercise_trends, progress_points
+from review.metrics import ExerciseTrend, exercise_trends, progress_points
 
 SESSIONS = 20
 CHANGE = 0.05

@@ -14,10 +14,11 @@ from dash import dcc, html
 
 from access import is_staff, may_review
 from dashboard import cache, ids
-from dashboard import replay_data as rd
 from dashboard.figures_replay import stabilogram_figure, timeline_figure
 from dashboard.layouts.common import create_not_allowed_layout, create_not_found_layout
-from dashboard.replay_metrics import SessionSummary, SetMetrics, session_summary
+from review import replay_data as rd
+from review import replay_views as rv
+from review.metrics import SessionSummary, SetMetrics, session_summary
 
 GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True, "responsive": True,
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
@@ -48,7 +49,7 @@ def set_table_rows(metrics: Sequence[SetMetrics]) -> list[dict[str, Any]]:
     """One display row per set (strings, as the table shows them)."""
     return [{
         "id": m.set_id, "number": m.number, "exercise": m.exercise_name, "surface": m.surface,
-        "support": m.support, "start": rd.clock(m.start_s), "duration": rd.clock(m.duration_s),
+        "support": m.support, "start": rv.clock(m.start_s), "duration": rv.clock(m.duration_s),
         "reps": reps_text(m.reps, m.planned_reps, m.manual_reps),
         "ellipse": number(m.ellipse_area_cm2), "velocity": number(m.mean_velocity_cm_s),
         "frequency": number(m.mean_frequency_hz), "tilt_rms": number(m.tilt_rms_deg, 1),
@@ -97,10 +98,10 @@ def summary_items(summary: SessionSummary) -> list[tuple[str, str]]:
     support = (f"{summary.most_proximal_support} → {summary.most_distal_support}"
                if summary.most_distal_support else "–")
     return [
-        ("Duration", rd.clock(summary.duration_s)),
+        ("Duration", rv.clock(summary.duration_s)),
         ("Sets", str(summary.sets)),
         ("Reps", reps_text(summary.reps, summary.planned_reps, summary.manual_reps) + completion),
-        ("Time in sets", rd.clock(summary.time_in_sets_s)),
+        ("Time in sets", rv.clock(summary.time_in_sets_s)),
         ("Support", support),
         ("Ellipse area (median)", number(summary.median_ellipse_area_cm2) + " cm²"),
         ("Mean velocity (median)", number(summary.median_mean_velocity_cm_s) + " cm/s"),
@@ -117,7 +118,7 @@ def _header(meta: rd.SessionMeta) -> html.Header:
         html.Div([
             html.H1(f"{meta.child_label} — {when}"),
             html.P(f"Room {meta.room} · therapist {meta.therapist or '–'} · "
-                   f"{rd.clock(meta.duration)}{status}", className="replay-sub"),
+                   f"{rv.clock(meta.duration)}{status}", className="replay-sub"),
         ]),
         html.Nav(className="replay-nav", children=[
             dcc.Link("All sessions", href="/sessions", className="button"),
@@ -146,7 +147,7 @@ def _exports() -> html.Section:
 
 
 def _notes(meta: rd.SessionMeta) -> html.Section:
-    items = [html.Li([html.Span(rd.clock(n.t), className="replay-note-time"),
+    items = [html.Li([html.Span(rv.clock(n.t), className="replay-note-time"),
                       html.Span(n.author, className="replay-note-author"),
                       html.Span(n.tag, className="replay-note-tag") if n.tag else None,
                       html.Span(n.text)]) for n in meta.notes]
@@ -172,8 +173,8 @@ def create_replay_layout(principal: Any, store: Any, session_id: str) -> html.Di
     timeline = timeline_figure(meta, view, x_range=(0.0, meta.duration), holes=holes)
     board = cache.device_signals(meta, meta.board)
     stabilogram = stabilogram_figure({"t": [], "ml": [], "ap": []} if board else None, at=None,
-                                     frame=rd.cop_frame(board))
-    rows = rd.sets_in_view(meta.sets, 0.0, meta.duration)
+                                     frame=rv.cop_frame(board))
+    rows = rv.sets_in_view(meta.sets, 0.0, meta.duration)
     return html.Div(id=ids.REPLAY_ROOT, className="replay-page", children=[
         _header(meta),
         html.Dl(className="replay-summary", children=[

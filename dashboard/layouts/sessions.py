@@ -11,9 +11,9 @@ from dash import dcc, html
 
 from access import is_staff
 from dashboard import ids
-from dashboard import replay_data as rd
 from dashboard.layouts.common import create_not_allowed_layout
-from dashboard.replay_metrics import SessionListRow, session_list
+from review import replay_views as rv
+from review.metrics import SessionListRow, session_list
 from store import replay as store_replay
 
 LIMIT = 200
@@ -63,7 +63,7 @@ def sessions_table(rows: Sequence[SessionListRow]) -> html.Table | html.P:
             html.Td(dcc.Link(when, href=f"/replay/{r.id}")),
             html.Td(r.child_label), html.Td(r.room), html.Td(r.therapist or "–"),
             html.Td(html.Span("running", className="sessions-live") if r.live
-                    else rd.clock(r.duration_s), className="num"),
+                    else rv.clock(r.duration_s), className="num"),
             html.Td(str(r.sets), className="num"), html.Td(reps, className="num"),
             html.Td(gaps, className="num" + (" sessions-gaps-bad" if r.gaps else "")),
             html.Td([dcc.Link("Replay", href=f"/replay/{r.id}"), " · ",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dashboard.family_view import exercise_story, family_progress, session_days
-from dashboard.replay_metrics import ProgressPoint, SetMetrics
+from review.metrics import ProgressPoint, SetMetrics
 
 DAY = 86400.0
 

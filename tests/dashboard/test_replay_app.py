@@ -21,7 +21,7 @@ from store import Store, open_store
 from store import replay as store_replay
 from tests.conftest import need
 from tests.dashboard.replay_session import add_test_login, record_session
-from tests.dashboard.test_replay_data import add_imu
+from tests.review.test_replay_data import add_imu
 
 
 class App:
@@ -189,7 +189,7 @@ def test_pages_render_for_staff(app: App) -> None:
 
 
 def test_page_export_downloads_only_for_those_allowed(app: App) -> None:
-    from dmi_live.exporting import read_bundle
+    from review.exporting import read_bundle
 
     app.login(name="sup", role="supervisor")
     status, body = app.call("replay-export-job.data", {"replay-export-parquet.n_clicks": 1},
@@ -224,7 +224,7 @@ def test_page_export_downloads_only_for_those_allowed(app: App) -> None:
 def test_loaders_are_memoized_on_ids_and_quantised_ranges(app: App, monkeypatch: Any) -> None:
     reads: list[str] = []
     views: list[float] = []
-    read_columns, timeline_view = store_replay.read_columns, replay_cache.rd.timeline_view
+    read_columns, timeline_view = store_replay.read_columns, replay_cache.rv.timeline_view
 
     def counting_reads(store: Any, device: str, *args: Any, **kw: Any) -> Any:
         reads.append(device)
@@ -235,7 +235,7 @@ def test_loaders_are_memoized_on_ids_and_quantised_ranges(app: App, monkeypatch:
         return timeline_view(signals, t0, t1, **kw)
 
     monkeypatch.setattr(store_replay, "read_columns", counting_reads)
-    monkeypatch.setattr(replay_cache.rd, "timeline_view", counting_views)
+    monkeypatch.setattr(replay_cache.rv, "timeline_view", counting_views)
     with app.app.server.test_request_context():
         meta = replay_cache.session_meta("s-1")
         assert meta == replay_cache.session_meta("s-1")

@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 from plotly.io.json import to_json_plotly
 
-from dashboard import replay_data as rd
 from dashboard.figures_replay import (
     SUPPORT_COLOURS,
     progress_figure,
     stabilogram_figure,
     timeline_figure,
 )
-from dashboard.replay_metrics import progress_points, set_metrics
+from review import replay_data as rd
+from review import replay_views as rv
+from review.metrics import progress_points, set_metrics
 from store import Store, open_store
 from tests.dashboard.replay_session import Recorded, record_session
 
@@ -42,7 +43,7 @@ def by_name(figure: dict, name: str) -> dict:
 def test_timeline_has_set_bands_reps_notes_gaps_and_signal_rows(session) -> None:  # noqa: ANN001
     meta, sigs, rec = session
     holes = [(a, b, f"{s.device}: no data") for s in sigs for a, b in s.holes]
-    view = rd.timeline_view(sigs, 0.0, meta.duration)
+    view = rv.timeline_view(sigs, 0.0, meta.duration)
     fig = timeline_figure(meta, view, x_range=(0.0, meta.duration), cursor=42.0, holes=holes)
     json.loads(to_json_plotly(fig))  # serialisable as Dash sends it
     layout = fig["layout"]
@@ -81,10 +82,10 @@ def test_timeline_has_set_bands_reps_notes_gaps_and_signal_rows(session) -> None
 def test_zoomed_timeline_labels_only_visible_sets_and_shortens_narrow_ones(session) -> None:  # noqa: ANN001
     meta, sigs, _ = session
     t0, t1 = 130.0, 140.0  # inside set 2
-    fig = timeline_figure(meta, rd.timeline_view(sigs, t0, t1), x_range=(t0, t1))
+    fig = timeline_figure(meta, rv.timeline_view(sigs, t0, t1), x_range=(t0, t1))
     assert [a["text"] for a in fig["layout"]["annotations"]] == [meta.sets[1].label]
     assert fig["layout"]["xaxis"]["range"] == [130000.0, 140000.0]
-    wide = timeline_figure(meta, rd.timeline_view(sigs, 0, 3000), x_range=(0, 30000))
+    wide = timeline_figure(meta, rv.timeline_view(sigs, 0, 3000), x_range=(0, 30000))
     assert [a["text"] for a in wide["layout"]["annotations"]] == ["1", "2", "3"]
     cursor = next(s for s in fig["layout"]["shapes"] if s["name"] == "cursor")
     assert cursor["visible"] is False
@@ -93,14 +94,14 @@ def test_zoomed_timeline_labels_only_visible_sets_and_shortens_narrow_ones(sessi
 def test_stabilogram_splits_past_and_future_around_the_cursor(session) -> None:  # noqa: ANN001
     meta, sigs, _ = session
     board = sigs[0]
-    chunk = rd.playback_chunk(board, 100.0, meta.duration)
-    fig = stabilogram_figure(chunk, at=100.0, frame=rd.cop_frame(board))
+    chunk = rv.playback_chunk(board, 100.0, meta.duration)
+    fig = stabilogram_figure(chunk, at=100.0, frame=rv.cop_frame(board))
     before, after, now = fig["data"]
     assert len(before["x"]) == 501  # 95.00 … 100.00 s at 100 Hz
     assert after["x"][0] == before["x"][-1]
     assert len(after["x"]) == 501
     assert now["x"] == [before["x"][-1]]
-    cx, cy, half = rd.cop_frame(board)
+    cx, cy, half = rv.cop_frame(board)
     assert fig["layout"]["xaxis"]["range"] == [cx - half, cx + half]
     assert fig["layout"]["yaxis"]["scaleanchor"] == "x"
     empty = stabilogram_figure(None, at=None, frame=(0, 0, 6))

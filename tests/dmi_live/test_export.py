@@ -11,16 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import replay_data as rd
 from dmi_live import export_cli, import_cli
-from dmi_live.exporting import (
+from review import replay_data as rd
+from review.exporting import (
     ExportError,
     bundle_from_store,
     read_bundle,
     sample_frames,
     write_bundle,
 )
-from dmi_live.report_pdf import report_from_store, write_pdf
+from review.report_pdf import report_from_store, write_pdf
 from store import Store, open_store
 from tests.dashboard.replay_session import T0, record_session
 from tests.store.conftest import postgres_server, store, store_url  # noqa: F401

@@ -18,10 +18,10 @@ from dmi_live.broker import Credentials, MosquittoBroker, free_port
 from dmi_live.services import credentials_path, service_address
 from dmi_live.settings import Settings
 from ingest.mqtt import connect, make_client
-from ingest.recorder import Recorder
+from record.recorder import Recorder
 from store import open_store
 from tests.conftest import need, wait_until
-from tests.ingest.test_recorder import ROWS, make_batch, publish_all
+from tests.record.test_recorder import ROWS, make_batch, publish_all
 
 pytestmark = pytest.mark.broker
 

@@ -127,7 +127,7 @@ def test_cursor_and_playback(served: Served, page: Any) -> None:
 
 
 def test_export_csv_from_the_page(served: Served, page: Any, tmp_path: Path) -> None:
-    from dmi_live.exporting import read_bundle
+    from review.exporting import read_bundle
 
     sign_in(page, served, "/replay/s-1")
     page.wait_for_selector("#replay-export-csv")

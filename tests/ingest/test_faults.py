@@ -25,14 +25,14 @@ from contract import decode_batch
 from dmi_live.services import IngestHandle
 from ingest.devices.base import Source
 from ingest.forwarder import Forwarder
-from ingest.recorder import Recorder
 from ingest.room import load_room
 from ingest.service import IngestService
 from ingest.spool import Spool
+from record.recorder import Recorder
 from store import Store, open_store
 from tests.conftest import RunningBroker
 from tests.ingest.devices.fakes import PtyDevice
-from tests.ingest.test_recorder import wait_until
+from tests.record.test_recorder import wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 

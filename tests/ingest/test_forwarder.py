@@ -21,7 +21,7 @@ from ingest.forwarder import Forwarder
 from ingest.mqtt import connect, make_client
 from ingest.spool import Spool
 from tests.conftest import RunningBroker
-from tests.ingest.test_recorder import make_batch, wait_until
+from tests.record.test_recorder import make_batch, wait_until
 
 pytestmark = pytest.mark.broker
 

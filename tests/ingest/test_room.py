@@ -18,7 +18,7 @@ from ingest.room import Problem, RoomError, check_room, load_room, summary
 from tests.conftest import RunningBroker
 from tests.ingest.devices.fakes import PtyDevice, read_until
 from tests.ingest.test_forwarder import Listener
-from tests.ingest.test_recorder import wait_until
+from tests.record.test_recorder import wait_until
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "room.toml"
 

@@ -16,7 +16,7 @@ from ingest.devices.replayer import CsvFileConfig, csv_source
 from ingest.devices.simulator import SimulatedRoom
 from ingest.service import Batcher, BatchPolicy, DeviceReader, runs_in_real_time
 from tests.ingest.devices.fakes import FakeClock
-from tests.ingest.test_recorder import wait_until
+from tests.record.test_recorder import wait_until
 
 WALL = 1_700_000_000.0  # wall time − monotonic time in these tests
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contract import SampleBatch
-from ingest.gaps import GapTracker
+from record.gaps import GapTracker
 
 DEVICE = ("site-a", "room-1", "board-1")
 T0 = 1_700_000_000.0

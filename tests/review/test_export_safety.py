@@ -16,8 +16,8 @@ from pypdf import PdfReader
 from contract import Event
 from dmi_live import export_cli
 from dmi_live.cli_actor import cli_actor
-from dmi_live.exporting import bundle_from_store, read_bundle, write_bundle
-from dmi_live.report_pdf import report_from_store, write_pdf
+from review.exporting import bundle_from_store, read_bundle, write_bundle
+from review.report_pdf import report_from_store, write_pdf
 from store import Store, open_store
 from tests.dashboard.replay_session import T0, PlannedSet, record_session
 

@@ -19,10 +19,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from contract import DeviceStatus, Event, SampleBatch, SchemaError, decode, subscription
-from ingest.engine import SessionEngine
-from ingest.engine_parts import Outgoing
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
 from ingest.ratelog import RateLimitedLog
+from record.engine import SessionEngine
+from record.engine_parts import Outgoing
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from dashboard.replay_data import (
+from review.replay_data import (
     _DOWNSAMPLER,
     DEFAULT_POINTS,
     END_SLACK_S,

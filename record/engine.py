@@ -17,7 +17,7 @@ same room (or one re-reading the same samples) cannot count a rep twice.
 
 :class:`SessionEngine` is pure — ``on_batch``, ``on_event``, ``on_status`` and ``tick``
 return the :class:`Outgoing` messages to publish; its event side is
-:mod:`ingest.engine_events`, its sample side :mod:`ingest.engine_samples`. An input it
+:mod:`record.engine_events`, its sample side :mod:`record.engine_samples`. An input it
 cannot apply (an event for another session, a batch of unusable samples) is counted and
 reported with its reason, never raised — and :class:`EngineService` wires it to
 MQTT with one thread owning the client, and reloads the active sessions, sets and counts
@@ -59,8 +59,9 @@ from contract import (
     derived_topic,
     events_topic,
 )
-from ingest.engine_events import apply_event
-from ingest.engine_parts import (
+from ingest.ratelog import RateLimitedLog
+from record.engine_events import apply_event
+from record.engine_parts import (
     _SEEN_IDS,
     BOARD_COLUMNS,
     IMU_COLUMNS,
@@ -78,8 +79,7 @@ from ingest.engine_parts import (
     _Set,
     rep_profile,
 )
-from ingest.engine_samples import Unusable, detect, device_for, forget, fresh, signals
-from ingest.ratelog import RateLimitedLog
+from record.engine_samples import Unusable, detect, device_for, forget, fresh, signals
 
 __all__ = ["PROFILE_FOR_CATALOG", "Outgoing", "RepTally", "SessionEngine", "rep_profile"]
 

@@ -12,16 +12,17 @@ import pytest
 from access import Principal
 from analysis.sway import sway_metrics
 from contract import SampleBatch
-from dashboard import replay_data as rd
-from dashboard.replay_metrics import (
+from dmi_live.import_cli import configure
+from dmi_live.import_cli import run as import_run
+from review import replay_data as rd
+from review import replay_views as rv
+from review.metrics import (
     exercise_trends,
     progress_points,
     session_list,
     session_summary,
     set_metrics,
 )
-from dmi_live.import_cli import configure
-from dmi_live.import_cli import run as import_run
 from store import Store, open_store
 from store.errors import UnknownSession
 from tests.dashboard.replay_session import FS, T0, Recorded, imu_values, record_session
@@ -91,14 +92,14 @@ def test_timeline_view_is_display_resolution_and_follows_the_range(store: Store,
                                                                    recorded: Recorded) -> None:
     meta = rd.load_meta(store, "s-1")
     sigs = list(signals(store, meta).values())
-    whole = rd.timeline_view(sigs, 0.0, meta.duration, points=500)
+    whole = rv.timeline_view(sigs, 0.0, meta.duration, points=500)
     keys = {t.key for t in whole.traces}
     assert {"room-1-board.ml", "room-1-board.ap", "room-1-imu-trunk.pitch",
             "room-1-imu-trunk.roll", "room-1-imu-trunk.omega", "room-1-imu-pelvis.omega"} == keys
     assert all(t.x.size <= 500 for t in whole.traces)
     ml = next(t for t in whole.traces if t.key == "room-1-board.ml")
     assert np.isnan(ml.y).any(), "the hole stays a gap after downsampling"
-    zoom = rd.timeline_view(sigs, 50.0, 52.0, points=500)
+    zoom = rv.timeline_view(sigs, 50.0, 52.0, points=500)
     ml = next(t for t in zoom.traces if t.key == "room-1-board.ml")
     assert ml.x.size == 201
     assert ml.x[0] >= 50.0
@@ -134,80 +135,80 @@ def test_other_imus_come_from_an_overview_with_their_holes(
     head = next(d for d in meta.devices if d.device == "room-1-imu-head")
     assert {d.placement for d in meta.display_only} == {"head", "pelvis"}
     full = rd.load_signals(store, meta, head)
-    overview = rd.imu_overview(store, meta, head)
+    overview = rv.imu_overview(store, meta, head)
     assert len(full.holes) == len(overview.holes) == 1 + len(short)
     np.testing.assert_allclose(overview.holes, full.holes, atol=1e-6)
     omega = full.channels["omega"]
     assert overview.count.sum() == np.isfinite(omega).sum()
 
-    whole = rd.omega_trace(store, meta, overview, 0.0, meta.duration, points=600)
-    reference = rd.timeline_view([full], 0.0, meta.duration, points=600).traces[0]
+    whole = rv.omega_trace(store, meta, overview, 0.0, meta.duration, points=600)
+    reference = rv.timeline_view([full], 0.0, meta.duration, points=600).traces[0]
     assert (whole.key, whole.name, whole.row) == (reference.key, reference.name, reference.row)
     assert whole.x.size <= 600 + len(full.holes)
     assert np.all(np.diff(whole.x) >= 0)
     assert (np.nanmin(whole.y), np.nanmax(whole.y)) == (np.nanmin(omega), np.nanmax(omega))
     assert np.isnan(whole.y).sum() == len(full.holes), "every hole breaks the line"
 
-    mid = rd.omega_trace(store, meta, overview, 30.0, 90.0, points=200)
+    mid = rv.omega_trace(store, meta, overview, 30.0, 90.0, points=200)
     inside, around = full.window(30.0, 90.0), full.window(29.9, 90.1)
     assert np.nanmax(omega[inside]) <= np.nanmax(mid.y) <= np.nanmax(omega[around])
     assert mid.x[0] >= 29.9
     assert mid.x[-1] <= 90.1
 
-    zoom = rd.omega_trace(store, meta, overview, 50.0, 52.0, points=600)  # reads samples
+    zoom = rv.omega_trace(store, meta, overview, 50.0, 52.0, points=600)  # reads samples
     part = full.window(50.0, 52.0)
     np.testing.assert_array_equal(zoom.x, full.t[part])
     np.testing.assert_array_equal(zoom.y, omega[part])
 
-    monkeypatch.setattr(rd, "RECHECK_MAX", 0)  # as for irregular times: all read once
-    np.testing.assert_allclose(rd.imu_overview(store, meta, head).holes, full.holes, atol=1e-6)
+    monkeypatch.setattr(rv, "RECHECK_MAX", 0)  # as for irregular times: all read once
+    np.testing.assert_allclose(rv.imu_overview(store, meta, head).holes, full.holes, atol=1e-6)
 
 
 def test_data_window_pads_and_quantises() -> None:
-    q0, q1, points = rd.data_window(100.1, 110.1, 2700.0)
+    q0, q1, points = rv.data_window(100.1, 110.1, 2700.0)
     assert q0 <= 95.1
     assert q1 >= 115.1
     assert q0 % 0.5 == 0
     assert q1 % 0.5 == 0
-    assert (q0, q1) == rd.data_window(100.2, 110.2, 2700.0)[:2]  # a small pan: same entry
+    assert (q0, q1) == rv.data_window(100.2, 110.2, 2700.0)[:2]  # a small pan: same entry
     assert points == pytest.approx(rd.DEFAULT_POINTS * (q1 - q0) / 10.0, rel=0.01)
-    assert rd.data_window(-5.0, 5000.0, 2700.0)[:2] == (0.0, 2700.0)
+    assert rv.data_window(-5.0, 5000.0, 2700.0)[:2] == (0.0, 2700.0)
 
 
 def test_ranges_from_plotly_relayout() -> None:
-    assert rd.range_from_relayout(None, 100.0) is None
-    assert rd.range_from_relayout({"autosize": True}, 100.0) is None
-    assert rd.range_from_relayout({"shapes[3].x0": 5}, 100.0) is None
-    assert rd.range_from_relayout({"xaxis.autorange": True}, 100.0) == (0.0, 100.0)
-    got = rd.range_from_relayout({"xaxis.range[0]": "1970-01-01 00:12:30.5",
+    assert rv.range_from_relayout(None, 100.0) is None
+    assert rv.range_from_relayout({"autosize": True}, 100.0) is None
+    assert rv.range_from_relayout({"shapes[3].x0": 5}, 100.0) is None
+    assert rv.range_from_relayout({"xaxis.autorange": True}, 100.0) == (0.0, 100.0)
+    got = rv.range_from_relayout({"xaxis.range[0]": "1970-01-01 00:12:30.5",
                                   "xaxis.range[1]": "1970-01-01 00:13"}, 2700.0)
     assert got == (750.5, 780.0)
-    assert rd.range_from_relayout({"xaxis.range": [2000, 1000]}, 10.0) == (1.0, 2.0)
-    assert rd.seconds_from_axis("1970-01-01") == 0.0
+    assert rv.range_from_relayout({"xaxis.range": [2000, 1000]}, 10.0) == (1.0, 2.0)
+    assert rv.seconds_from_axis("1970-01-01") == 0.0
 
 
 def test_clock_sets_in_view_and_set_range() -> None:
-    assert (rd.clock(75.4), rd.clock(3725), rd.clock(math.nan)) == ("1:15", "1:02:05", "–")
+    assert (rv.clock(75.4), rv.clock(3725), rv.clock(math.nan)) == ("1:15", "1:02:05", "–")
     sets = [rd.SetInfo("a", 1, "e", "E", "floor", "knee", 3, 10, 20, None),
             rd.SetInfo("b", 2, "e", "E", "floor", "none", 3, 30, 40, None)]
-    assert rd.sets_in_view(sets, 0, 100) == [0, 1]
-    assert rd.sets_in_view(sets, 21, 29) == []
-    assert rd.sets_in_view(sets, 35, 36) == [1]
-    assert rd.set_range(sets[0], 100) == (8.0, 22.0)
+    assert rv.sets_in_view(sets, 0, 100) == [0, 1]
+    assert rv.sets_in_view(sets, 21, 29) == []
+    assert rv.sets_in_view(sets, 35, 36) == [1]
+    assert rv.set_range(sets[0], 100) == (8.0, 22.0)
 
 
 def test_playback_chunk_and_stabilogram_frame(store: Store, recorded: Recorded) -> None:
     meta = rd.load_meta(store, "s-1")
     board = signals(store, meta)["room-1-board"]
-    chunk = rd.playback_chunk(board, 20.0, meta.duration)
+    chunk = rv.playback_chunk(board, 20.0, meta.duration)
     assert (chunk["from"], chunk["to"], chunk["end"]) == (15.0, 80.0, meta.duration)
     assert len(chunk["t"]) == len(chunk["ml"]) == len(chunk["ap"]) > 6000
     assert None in chunk["ml"]  # the hole at 24–26 s
-    cx, cy, half = rd.cop_frame(board)
+    cx, cy, half = rv.cop_frame(board)
     assert cx == pytest.approx(0.0, abs=0.3)
     assert cy == pytest.approx(-2.0, abs=0.3)
     assert 2.0 <= half <= 4.0
-    assert rd.cop_frame(None) == (0.0, 0.0, 6.0)
+    assert rv.cop_frame(None) == (0.0, 0.0, 6.0)
 
 
 def test_set_metrics_reps_sway_trunk_and_holds(store: Store, recorded: Recorded) -> None:

@@ -21,7 +21,7 @@ from analysis.imu import TrunkTilt
 from analysis.reps import RepDetector
 from analysis.stream import SlidingSway
 from contract import Event, SampleBatch, Tilt
-from ingest.engine_parts import (
+from record.engine_parts import (
     BOARD_COLUMNS,
     IMU_COLUMNS,
     STALE_S,

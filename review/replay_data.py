@@ -26,17 +26,13 @@ samples (:func:`omega_trace`).
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 from tsdownsample import NaNMinMaxLTTBDownsampler
 
-from access import is_staff, may_review
 from analysis.cop import cop_from_loads
 from analysis.imu import trunk_orientation
 from contract.vocab import SUPPORT_POINTS
@@ -276,29 +272,3 @@ def load_signals(store: Store, meta: SessionMeta, device: DeviceInfo) -> DeviceS
     if device.kind == "board":
         return board_signals(device, t, data.values)
     return imu_signals(device, t, data.values, tilt=tilt)
-
-
-# The views live in dashboard/replay_views.py; re-exported so callers keep using ``rd.*``.
-from dashboard.replay_views import (  # noqa: E402
-    OVERVIEW_BUCKET_S,
-    OVERVIEW_BUCKETS_MAX,
-    RECHECK_MAX,
-    ImuOverview,
-    TimelineView,
-    Trace,
-    _envelope_holes,
-    _trace_specs,
-    clock,
-    cop_frame,
-    cop_window,
-    data_window,
-    downsample,
-    imu_overview,
-    omega_trace,
-    playback_chunk,
-    range_from_relayout,
-    seconds_from_axis,
-    set_range,
-    sets_in_view,
-    timeline_view,
-)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from contract import Event
 from contract.vocab import SUPPORT_POINTS
-from ingest.engine_parts import PROFILE_FOR_CATALOG, ExerciseLookup, _note, _Room, _Set, rep_profile
+from record.engine_parts import PROFILE_FOR_CATALOG, ExerciseLookup, _note, _Room, _Set, rep_profile
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import pytest
 
 from contract import SampleBatch, samples_topic
 from ingest.mqtt import connect, make_client
-from ingest.recorder import Recorder
+from record.recorder import Recorder
 from store import Store, open_store
 from tests.conftest import RunningBroker, wait_until
 

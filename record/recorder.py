@@ -53,10 +53,10 @@ from contract import (
     decode,
     subscription,
 )
-from ingest.gaps import GapTracker
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
 from ingest.mqtt_bulk import BulkClient
 from ingest.ratelog import RateLimitedLog
+from record.gaps import GapTracker
 from store.errors import InvalidData, NotFound
 
 log = logging.getLogger(__name__)

@@ -16,11 +16,11 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from contract import SampleBatch, events_topic, samples_topic, status_topic
-from ingest.engine_service import EngineService
 from ingest.mqtt import connect, make_client
+from record.engine_service import EngineService
 from store import Store, open_store
 from tests.conftest import RunningBroker, wait_until
-from tests.ingest.test_engine import (
+from tests.record.test_engine import (
     ROOM,
     STS,
     Watcher,
@@ -202,7 +202,7 @@ def test_rejects_are_logged_a_few_at_a_time_then_summed_up(
     finally:
         publishers.stop()
         engine.stop()
-    lines = [r.getMessage() for r in caplog.records if r.name.startswith("ingest.engine")
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("record.engine")
              and r.levelno >= logging.WARNING]
     one_by_one = [m for m in lines if m.startswith("engine: rejected message on")]
     assert 1 <= len(one_by_one) <= 5, lines

@@ -13,7 +13,7 @@ Values are written so that they read back exactly (CSV floats in shortest round-
 form; empty text and missing text are the same); :func:`read_bundle` returns the same
 tables :func:`bundle_from_store` built. Samples stream through in time chunks, so a
 45-minute session never sits in memory whole, and ``progress(done, total, what)`` is
-called as rows are written. The PDF report is :mod:`dmi_live.report_pdf`.
+called as rows are written. The PDF report is :mod:`review.report_pdf`.
 
 CSV text cells a spreadsheet would take for a formula (starting with ``= + - @``, a tab
 or a carriage return; OWASP "CSV injection") are written with a leading ``'``, and so is
@@ -23,6 +23,7 @@ are never touched (a negative number stays a number); Parquet keeps the text as 
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import tempfile
@@ -273,7 +274,7 @@ def write_bundle(bundle: ExportBundle, path: Path, fmt: str,
                 members.append(_write_table(zf, name, frame, fmt, Path(tmp)))
             for source in bundle.samples:
                 members.append(_write_samples(zf, source, fmt, Path(tmp),
-                                              lambda n, d=source.device: tick(n, d)))
+                                              functools.partial(tick, what=source.device)))
             manifest = {**bundle.manifest, "members": members, "table_format": fmt}
             if fmt == "csv":
                 manifest["csv_text_guard"] = CSV_GUARD

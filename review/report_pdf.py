@@ -20,8 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from dashboard import replay_data as rd
-from dashboard.replay_metrics import SessionSummary, SetMetrics, session_summary, set_metrics
+from review import replay_data as rd
+from review import replay_views as rv
+from review.metrics import SessionSummary, SetMetrics, session_summary, set_metrics
 from store import Store
 
 SUPPORT_COLOURS = {"trunk": "#e76f51", "pelvis": "#f4a261", "thigh": "#e9c46a",
@@ -93,7 +94,7 @@ def _timeline_png(report: Report) -> io.BytesIO:
         labels = ("COP ML (cm)", "COP AP (cm)") if sig.kind == "board" else \
             ("trunk pitch (°)", "trunk roll (°)")
         for channel, label, colour in zip(names, labels, ("#1f77b4", "#ff7f0e"), strict=True):
-            x, y = rd.downsample(sig.t, sig.channels[channel], 3000)
+            x, y = rv.downsample(sig.t, sig.channels[channel], 3000)
             ax.plot(x / 60.0, y, lw=0.6, color=colour, label=label)
         ax.legend(loc="upper right", fontsize=7, ncols=2)
         ax.set_ylabel("cm" if sig.kind == "board" else "°", fontsize=8)
@@ -191,10 +192,10 @@ def write_pdf(report: Report, path: Path,
     ]
     completion = "" if not math.isfinite(summary.completion) else f" ({summary.completion:.0%})"
     pairs = [
-        ("Duration", rd.clock(summary.duration_s)), ("Sets", str(summary.sets)),
+        ("Duration", rv.clock(summary.duration_s)), ("Sets", str(summary.sets)),
         ("Reps done/planned", f"{summary.reps}/{summary.planned_reps}{completion}"
                               f", {summary.manual_reps} entered by hand"),
-        ("Time in sets", rd.clock(summary.time_in_sets_s)),
+        ("Time in sets", rv.clock(summary.time_in_sets_s)),
         ("Support (proximal → distal)",
          f"{summary.most_proximal_support or '–'} → {summary.most_distal_support or '–'}"),
         ("Ellipse area, median of sets", _fmt(summary.median_ellipse_area_cm2) + " cm²"),
@@ -227,7 +228,7 @@ def write_pdf(report: Report, path: Path,
                   "Hold s", "Quality"]
         rows = [header] + [[
             str(m.number), para(m.exercise_name, body), m.surface, m.support,
-            rd.clock(m.start_s), rd.clock(m.duration_s),
+            rv.clock(m.start_s), rv.clock(m.duration_s),
             f"{m.reps}/{m.planned_reps}" + (f" ({m.manual_reps} by hand)" if m.manual_reps else ""),
             _fmt(m.ellipse_area_cm2), _fmt(m.mean_velocity_cm_s), _fmt(m.mean_frequency_hz),
             _fmt(m.tilt_rms_deg, 1), _fmt(m.tilt_max_deg, 1), _fmt(m.longest_hold_s, 1),
@@ -241,7 +242,7 @@ def write_pdf(report: Report, path: Path,
     story.append(para("Annotations", h2))
     if meta.notes:
         notes = [["Time", "Author", "Tag", "Text"]] + [
-            [rd.clock(n.t), n.author, n.tag, para(n.text or "", body)] for n in meta.notes]
+            [rv.clock(n.t), n.author, n.tag, para(n.text or "", body)] for n in meta.notes]
         story.append(Table(notes, repeatRows=1, colWidths=[2 * cm, 3 * cm, 3 * cm, 17 * cm],
                            style=grid))
     else:

@@ -30,16 +30,16 @@ from contract import (
     events_topic,
     samples_topic,
 )
-from ingest.engine import (
+from ingest.mqtt import connect, make_client
+from record.engine import (
     PROFILE_FOR_CATALOG,
     Outgoing,
     RepTally,
     SessionEngine,
     rep_profile,
 )
-from ingest.engine_service import EngineService
-from ingest.mqtt import connect, make_client
-from ingest.recorder import Recorder
+from record.engine_service import EngineService
+from record.recorder import Recorder
 from store import Store, open_store
 from store.catalog import DEFAULT_EXERCISES
 from tests.conftest import RunningBroker, wait_until

@@ -1,6 +1,6 @@
 """Per-set metrics, session summaries, the sessions list and progress across sessions.
 
-Pure functions over :mod:`dashboard.replay_data` objects (and, for the sessions list, an
+Pure functions over :mod:`review.replay_data` objects (and, for the sessions list, an
 open store). Per set, over the set's own time window:
 
 - balance (board): BDS sway measures of the centre of pressure — 95 % ellipse area,
@@ -30,7 +30,7 @@ from access import may_review
 from analysis.errors import AnalysisError
 from analysis.imu import isway_metrics
 from analysis.sway import sway_metrics
-from dashboard.replay_data import DeviceSignals, SessionMeta
+from review.replay_data import DeviceSignals, SessionMeta
 from store import Store
 from store import replay as store_replay
 

@@ -1,11 +1,11 @@
-"""WSGI entry for a clinic: ``gunicorn 'dashboard.wsgi:server'``.
+"""WSGI entry for a clinic: ``gunicorn 'dmi_live.wsgi:server'``.
 
 Settings come from ``DMI_CONFIG`` (a TOML file) and ``DMI_*`` variables. Each worker
 process opens the store and holds its own live hub (one MQTT subscription per process);
 use the ``gthread`` worker class so server-sent-event streams do not block a worker::
 
     gunicorn --worker-class gthread --workers 2 --threads 32 --bind 127.0.0.1:8050 \\
-        'dashboard.wsgi:server'
+        'dmi_live.wsgi:server'
 """
 
 from __future__ import annotations
