@@ -27,11 +27,12 @@ from datetime import datetime
 from typing import Any
 
 from access import Principal
+from access.passwords import PasswordError, check_password_rules, hash_password
 from contract.vocab import DOMAINS, ROLES, STAFF_ROLES
 from dashboard import kiosk_links
-from dashboard.accounts import PasswordError, check_password_rules, hash_password
 from dashboard.family_links import new_token, parse_duration
 from record.engine_parts import PROFILE_FOR_CATALOG
+from store import Store
 from store.errors import ExerciseLocked, StoreError
 from store.rows import ExerciseRow, FamilyLinkRow, KioskLinkRow
 
@@ -84,19 +85,19 @@ class KioskView:
 # ----------------------------------------------------------------------------- who may act
 
 
-def _account_ok(principal: Principal | None, store: Any, roles: Iterable[str]) -> bool:
+def _account_ok(principal: Principal | None, store: Store, roles: Iterable[str]) -> bool:
     if principal is None or principal.kind != "user" or principal.role not in roles:
         return False
     user = store.get_user(principal.name)
     return user is not None and not user.disabled and user.role in roles
 
 
-def is_admin(principal: Principal | None, store: Any) -> bool:
+def is_admin(principal: Principal | None, store: Store) -> bool:
     """A signed-in admin whose account is, right now, an enabled admin."""
     return _account_ok(principal, store, ("admin",))
 
 
-def may_manage_links(principal: Principal | None, store: Any) -> bool:
+def may_manage_links(principal: Principal | None, store: Store) -> bool:
     """Any signed-in, enabled staff member (therapist, supervisor, admin)."""
     return _account_ok(principal, store, STAFF_ROLES)
 
@@ -149,7 +150,7 @@ def _whole(field: str, value: Any, low: int, high: int) -> int:
     return value
 
 
-def _existing_user(store: Any, field: str, value: Any) -> Any:
+def _existing_user(store: Store, field: str, value: Any) -> Any:
     name = _text(field, value, limit=200)
     user = store.get_user(name)
     if user is None:
@@ -168,11 +169,11 @@ def _store(call: Callable[[], Any]) -> Any:
 # ----------------------------------------------------------------------------- accounts
 
 
-def _enabled_admins(store: Any) -> set[str]:
+def _enabled_admins(store: Store) -> set[str]:
     return {u.username for u in store.users() if u.role == "admin" and not u.disabled}
 
 
-def add_user(store: Any, actor: str, *, username: Any, role: Any, password: Any) -> str:
+def add_user(store: Store, actor: str, *, username: Any, role: Any, password: Any) -> str:
     name = _text("User name", username, pattern=USERNAME,
                  allowed="letters, digits and . _ @ - (no spaces)")
     role = _choice("Role", role, ROLES)
@@ -185,7 +186,7 @@ def add_user(store: Any, actor: str, *, username: Any, role: Any, password: Any)
     return f"Added {role} {name}. They can sign in now with the password you chose."
 
 
-def set_user_disabled(store: Any, actor: str, *, username: Any, disabled: bool) -> str:
+def set_user_disabled(store: Store, actor: str, *, username: Any, disabled: bool) -> str:
     user = _existing_user(store, "Account", username)
     if disabled and user.username == actor:
         raise FormError("Account", "you cannot disable your own account")
@@ -198,7 +199,7 @@ def set_user_disabled(store: Any, actor: str, *, username: Any, disabled: bool) 
             if disabled else f"Enabled {user.username}.")
 
 
-def reset_password(store: Any, actor: str, *, username: Any, password: Any) -> str:
+def reset_password(store: Store, actor: str, *, username: Any, password: Any) -> str:
     user = _existing_user(store, "Account", username)
     password = _password("New password", password)
     _store(lambda: store.set_password_hash(user.username, hash_password(password)))
@@ -206,7 +207,7 @@ def reset_password(store: Any, actor: str, *, username: Any, password: Any) -> s
     return f"New password set for {user.username}."
 
 
-def change_role(store: Any, actor: str, *, username: Any, role: Any) -> str:
+def change_role(store: Store, actor: str, *, username: Any, role: Any) -> str:
     user = _existing_user(store, "Account", username)
     role = _choice("New role", role, ROLES)
     if role == user.role:
@@ -224,7 +225,7 @@ def change_role(store: Any, actor: str, *, username: Any, role: Any) -> str:
 # ----------------------------------------------------------------------------- children
 
 
-def add_child(store: Any, actor: str, *, pseudonym: Any, display_name: Any) -> str:
+def add_child(store: Store, actor: str, *, pseudonym: Any, display_name: Any) -> str:
     child = _text("Pseudonym", pseudonym, pattern=PSEUDONYM,
                   allowed="letters, digits and . _ : - (no spaces; e.g. c-0417)")
     name = _text("Display name", display_name, limit=200, required=False)
@@ -251,7 +252,7 @@ def link_views(links: Iterable[FamilyLinkRow], now: float) -> list[LinkView]:
             for k in links]
 
 
-def visible_links(store: Any, may_see: Callable[[str], bool], child: Any,
+def visible_links(store: Store, may_see: Callable[[str], bool], child: Any,
                   now: float) -> list[LinkView]:
     """The links of ``child`` (or of every child this principal may see), newest first."""
     if isinstance(child, str) and child:
@@ -259,7 +260,7 @@ def visible_links(store: Any, may_see: Callable[[str], bool], child: Any,
     return link_views((k for k in store.family_links() if may_see(k.child)), now)
 
 
-def create_family_link(store: Any, actor: str, *, secret_key: str, child: Any, expires: Any,
+def create_family_link(store: Store, actor: str, *, secret_key: str, child: Any, expires: Any,
                        base_url: str, now: float,
                        may_see: Callable[[str], bool] = lambda _: True) -> Created:
     known = {c.pseudonym for c in store.children()}
@@ -275,7 +276,7 @@ def create_family_link(store: Any, actor: str, *, secret_key: str, child: Any, e
                    f"{base_url.rstrip('/')}/family/link/{token}")
 
 
-def revoke_family_link(store: Any, actor: str, *, link_id: Any,
+def revoke_family_link(store: Store, actor: str, *, link_id: Any,
                        may_see: Callable[[str], bool] = lambda _: True) -> str:
     link = next((k for k in store.family_links() if k.id == link_id
                  and not isinstance(link_id, bool)), None)
@@ -302,7 +303,7 @@ def kiosk_views(links: Iterable[KioskLinkRow], now: float) -> list[KioskView]:
                       k.expires) for k in links]
 
 
-def kiosk_link(store: Any, actor: str, *, secret_key: str, room: Any, rooms: Sequence[str],
+def kiosk_link(store: Store, actor: str, *, secret_key: str, room: Any, rooms: Sequence[str],
                base_url: str, now: float, days: Any = kiosk_links.DEFAULT_DAYS) -> Created:
     """A new wall-screen link for ``room``, working for ``days`` days; audited."""
     if not isinstance(room, str) or room not in rooms:
@@ -317,7 +318,7 @@ def kiosk_link(store: Any, actor: str, *, secret_key: str, room: Any, rooms: Seq
                    kiosk_links.url(base_url, room, token))
 
 
-def revoke_kiosk_link(store: Any, actor: str, *, link_id: Any) -> str:
+def revoke_kiosk_link(store: Store, actor: str, *, link_id: Any) -> str:
     link = store.kiosk_link(link_id) if isinstance(link_id, str) and link_id else None
     if link is None:
         raise FormError("Link", f"there is no wall-screen link {link_id!r}")
@@ -332,7 +333,7 @@ def revoke_kiosk_link(store: Any, actor: str, *, link_id: Any) -> str:
 # ----------------------------------------------------------------------------- exercises
 
 
-def save_exercise(store: Any, actor: str, *, key: Any, name: Any, domain: Any,
+def save_exercise(store: Store, actor: str, *, key: Any, name: Any, domain: Any,
                   default_reps: Any, signal_profile: Any) -> str:
     key = _text("Key", key, pattern=EXERCISE_KEY,
                 allowed="lowercase letters, digits and - (at least 2; e.g. reach-high-foam)")

@@ -25,6 +25,7 @@ from dashboard.cache import init_cache
 from dashboard.exports import init_exports
 from dashboard.live import LiveHub
 from dashboard.throttle import SignInThrottle
+from store import Store
 
 log = logging.getLogger(__name__)
 
@@ -105,35 +106,17 @@ def _register_live_routes(server: flask.Flask, hub: LiveHub) -> None:
         return response
 
 
-_CALLBACKS: tuple[list[Any], dict[str, Any], list[str]] | None = None
-
-
 def _attach_callbacks(app: dash.Dash) -> None:
-    """Give this app every ``@callback`` of :data:`CALLBACK_MODULES`.
-
-    Dash moves the global ``@callback`` registry into the *first* app that serves a
-    request and empties it, so a second app in the same process (an in-process restart,
-    the tests) would have no callbacks. We take the registry once and hand each app its
-    own copy, leaving the global one empty.
-    """
-    global _CALLBACKS
-    from dash import _callback
+    """Give this app every callback of :data:`CALLBACK_MODULES`
+    (:mod:`dashboard.callbacks.registry`)."""
+    from dashboard.callbacks import registry
 
     for module in CALLBACK_MODULES:
         importlib.import_module(module)
-    if _CALLBACKS is None:
-        _CALLBACKS = (list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP),
-                      list(_callback.GLOBAL_INLINE_SCRIPTS))  # clientside callbacks' JS
-    _callback.GLOBAL_CALLBACK_LIST.clear()
-    _callback.GLOBAL_CALLBACK_MAP.clear()
-    _callback.GLOBAL_INLINE_SCRIPTS.clear()
-    callback_list, callback_map, scripts = _CALLBACKS
-    app._callback_list.extend(dict(c) for c in callback_list)
-    app.callback_map.update(callback_map)
-    app._inline_scripts.extend(scripts)
+    registry.attach(app)
 
 
-def _register_action_routes(server: flask.Flask, hub: LiveHub, store: Any) -> None:
+def _register_action_routes(server: flask.Flask, hub: LiveHub, store: Store) -> None:
     """The wall's keyboard shortcuts: JSON actions for a kiosk of the room or staff."""
 
     @server.post("/api/rooms/<room>/actions")
@@ -162,7 +145,7 @@ def _register_action_routes(server: flask.Flask, hub: LiveHub, store: Any) -> No
         return {"ok": True, "events": [e.type for e in events]}
 
 
-def create_app(settings: AppSettings, *, hub: LiveHub, store: Any,
+def create_app(settings: AppSettings, *, hub: LiveHub, store: Store,
                throttle: SignInThrottle | None = None) -> dash.Dash:
     """Build the Dash app around a live hub and an open :class:`store.Store`.
 

@@ -19,10 +19,12 @@ from urllib.parse import urlencode
 import flask
 from werkzeug.exceptions import Forbidden
 
-from dashboard import accounts, auth, family_links, kiosk_links, signins
+from access import passwords
+from dashboard import auth, family_links, kiosk_links, signins
 from dashboard.layouts import login as login_view
 from dashboard.throttle import SignInThrottle
 from dashboard.web_guard import require_same_origin
+from store import Store
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ def _end_session(reason: str) -> None:
     flask.g.signed_out = reason
 
 
-def _check_principal(store: Any, principal: auth.Principal, now: float) -> None:
+def _check_principal(store: Store, principal: auth.Principal, now: float) -> None:
     """End the session of ``principal`` if what let it in has ended."""
     if principal.kind == "family":
         link = store.family_link_by_hash(flask.session.get("link", ""))
@@ -61,7 +63,7 @@ def _check_principal(store: Any, principal: auth.Principal, now: float) -> None:
         _end_session("signed-out")
 
 
-def _open_kiosk_link(store: Any, secret_key: str, token: str) -> Any:
+def _open_kiosk_link(store: Store, secret_key: str, token: str) -> Any:
     link = kiosk_links.open_link(store, secret_key, token, now=time.time())
     if link is None:
         log.info("refused wall-screen link from %s", flask.request.remote_addr)
@@ -74,7 +76,7 @@ def _open_kiosk_link(store: Any, secret_key: str, token: str) -> Any:
     return flask.redirect(flask.request.path)
 
 
-def register(server: flask.Flask, store: Any, throttle: SignInThrottle) -> None:
+def register(server: flask.Flask, store: Store, throttle: SignInThrottle) -> None:
     secret_key = str(server.secret_key)
 
     @server.before_request
@@ -106,8 +108,9 @@ def register(server: flask.Flask, store: Any, throttle: SignInThrottle) -> None:
             log.info("sign-in as %r from %s held back %.0f s", username, address, wait)
             return _back_to_login("locked", next_path, wait)
         user = store.get_user(username) if username else None
-        ok = accounts.verify_password(form.get("password", ""), user.password_hash if user
-                                      else accounts.DUMMY_HASH)
+        password = form.get("password", "")
+        ok = passwords.verify_password(password, user.password_hash if user
+                                       else passwords.DUMMY_HASH)
         if not ok or user is None:
             failure = throttle.failed(username, address)
             log.info("failed sign-in as %r from %s", username, address)
@@ -121,6 +124,9 @@ def register(server: flask.Flask, store: Any, throttle: SignInThrottle) -> None:
             store.audit(user.username, "refused sign-in", None, f"disabled; from {address}")
             return flask.redirect("/login?" + urlencode({"error": "disabled"}))
         throttle.succeeded(username, address)
+        if passwords.needs_rehash(user.password_hash):  # a hash of an older DMI Live
+            store.set_password_hash(user.username, passwords.hash_password(password),
+                                    sign_out=False)
         signins.start(store, user, address)
         store.audit(user.username, "sign-in", None, f"from {address}")
         return flask.redirect(next_path)

@@ -25,6 +25,7 @@ from access import may_review
 from dashboard import auth
 from dashboard import cache as replay_cache
 from review import replay_data as rd
+from store import Store
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def start_export(meta: rd.SessionMeta, fmt: str, who: str) -> str:
     return job
 
 
-def _run(app: flask.Flask, store: Any, meta: rd.SessionMeta, fmt: str, job: str,
+def _run(app: flask.Flask, store: Store, meta: rd.SessionMeta, fmt: str, job: str,
          status: dict[str, Any]) -> None:
     from review.exporting import bundle_from_store, write_bundle
     from review.report_pdf import build_report, write_pdf

@@ -19,9 +19,9 @@ Example::
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from dashboard.auth import KIOSK_DAYS, kiosk_token, new_kiosk_link_id, read_kiosk_token
+from store import Store
 from store.rows import KioskLinkRow
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def state(link: KioskLinkRow, now: float) -> str:
     return "revoked" if link.revoked else "active" if link.is_valid(now) else "expired"
 
 
-def create(store: Any, secret_key: str, room: str, *, created_by: str, now: float,
+def create(store: Store, secret_key: str, room: str, *, created_by: str, now: float,
            days: int = DEFAULT_DAYS) -> tuple[str, KioskLinkRow]:
     """Store a new link for ``room`` that works for ``days`` days; its token and row."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
@@ -47,7 +47,7 @@ def url(base_url: str, room: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/wall/{room}?k={token}"
 
 
-def open_link(store: Any, secret_key: str, token: str, *, now: float) -> KioskLinkRow | None:
+def open_link(store: Store, secret_key: str, token: str, *, now: float) -> KioskLinkRow | None:
     """The stored link a token opens, or None if it is forged, expired or revoked."""
     claim = read_kiosk_token(secret_key, token)
     if claim is None or now >= claim.expires:
@@ -58,7 +58,7 @@ def open_link(store: Any, secret_key: str, token: str, *, now: float) -> KioskLi
     return link
 
 
-def still_valid(store: Any, link_id: object, room: str, *, now: float) -> bool:
+def still_valid(store: Store, link_id: object, room: str, *, now: float) -> bool:
     """Whether the wall signed in with ``link_id`` for ``room`` may go on."""
     if not isinstance(link_id, str):
         return False

@@ -43,6 +43,7 @@ from dashboard.layouts.replay import create_replay_layout
 from dashboard.layouts.sessions import create_sessions_layout
 from dashboard.layouts.wall import create_wall_layout
 from review.metrics import progress_points
+from store import Store
 
 _ROOM = r"([a-z0-9][a-z0-9_-]{0,63})"
 _ID = r"([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})"
@@ -52,25 +53,25 @@ Page = Callable[[re.Match[str], dict[str, str], Principal, Any], Any]
 
 
 
-def _wall(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+def _wall(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     room = match.group(1)
     if not (who.can_see_room(room) and (who.kind == "kiosk" or is_staff(who))):
         return create_not_allowed_layout()
     return create_wall_layout(room, exercise_names=_exercise_names(store))
 
 
-def _remote(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+def _remote(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     room = match.group(1)
     if not (is_staff(who) and who.can_see_room(room)):
         return create_not_allowed_layout()
     return create_remote_layout(room, children=store.children(), exercises=store.exercises())
 
 
-def _exercise_names(store: Any) -> dict[str, str]:
+def _exercise_names(store: Store) -> dict[str, str]:
     return {e.key: e.name for e in store.exercises()}
 
 
-def _home(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+def _home(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     if who.kind == "kiosk" and who.rooms:
         return dcc.Location(id="home-redirect", href=f"/wall/{sorted(who.rooms)[0]}")
     if not is_staff(who):
@@ -79,7 +80,7 @@ def _home(match: re.Match[str], query: dict[str, str], who: Principal, store: An
     return create_home_layout(who, rooms=rooms)
 
 
-def _family(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+def _family(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     if who.kind != "family" or not who.children or len(who.children) != 1:
         return create_not_allowed_layout()
     (child,) = who.children
@@ -91,7 +92,7 @@ def _family(match: re.Match[str], query: dict[str, str], who: Principal, store: 
                                 progress=create_family_progress(_family_progress(store, child)))
 
 
-def _family_progress(store: Any, child: str, *, sessions: int = 12) -> FamilyProgress:
+def _family_progress(store: Store, child: str, *, sessions: int = 12) -> FamilyProgress:
     """The child's latest ended sessions as a family sees them (the caller checked access)."""
     history = []
     for row in store.sessions(child=child)[:sessions]:
@@ -110,27 +111,27 @@ def link_ended_layout() -> Any:
     return create_message_layout(*LINK_ENDED)
 
 
-def _sessions(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+def _sessions(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     return create_sessions_layout(who, store, query) if is_staff(who) else \
         create_not_allowed_layout()
 
 
-def _replay(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+def _replay(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     return create_replay_layout(who, store, match.group(1)) if is_staff(who) else \
         create_not_allowed_layout()
 
 
-def _progress(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+def _progress(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     return create_progress_layout(who, store, match.group(1)) if is_staff(who) else \
         create_not_allowed_layout()
 
 
-def _admin(match: re.Match[str], query: dict[str, str], who: Principal, store: Any) -> Any:
+def _admin(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     return create_admin_layout(who, store, flask.current_app.extensions["dmi"]["settings"])
 
 
 def _family_links(match: re.Match[str], query: dict[str, str], who: Principal,
-                  store: Any) -> Any:
+                  store: Store) -> Any:
     return create_family_links_layout(who, store)
 
 
@@ -148,7 +149,7 @@ PAGES: list[tuple[re.Pattern[str], Page]] = [
 
 
 def resolve_page(path: str, query: dict[str, str], principal: Principal | None,
-                 store: Any) -> Any:
+                 store: Store) -> Any:
     if path.rstrip("/") == "/login":
         return create_login_layout(error=query.get("error", ""),
                                    next_path=safe_next(query.get("next", "/")))

@@ -18,6 +18,7 @@ from typing import Any
 import flask
 
 from dashboard import auth
+from store import Store
 from store.rows import SignInRow, UserRow
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(store: Any, user: UserRow, address: str) -> None:
+def start(store: Store, user: UserRow, address: str) -> None:
     """Sign this browser in as ``user`` (a new session cookie and a stored sign-in)."""
     token = secrets.token_urlsafe(32)
     store.start_sign_in(user.username, _hash(token), address)
@@ -40,7 +41,7 @@ def start(store: Any, user: UserRow, address: str) -> None:
     flask.session[_KEY] = token
 
 
-def _row(store: Any, session: Mapping[str, Any]) -> SignInRow | None:
+def _row(store: Store, session: Mapping[str, Any]) -> SignInRow | None:
     token = session.get(_KEY)
     return store.get_sign_in(_hash(token)) if isinstance(token, str) else None
 
@@ -53,7 +54,7 @@ def _ended(row: SignInRow | None, username: str, now: float, idle_s: float) -> s
     return None
 
 
-def why_ended(store: Any, username: str, session: Mapping[str, Any], now: float, *,
+def why_ended(store: Store, username: str, session: Mapping[str, Any], now: float, *,
               idle_s: float = IDLE_TIMEOUT_S) -> str | None:
     """Why the sign-in of ``username`` kept in ``session`` (a Flask session or a copy of
     its data, for checks outside a request such as an open live stream) has ended —
@@ -61,7 +62,7 @@ def why_ended(store: Any, username: str, session: Mapping[str, Any], now: float,
     return _ended(_row(store, session), username, now, idle_s)
 
 
-def check(store: Any, principal: auth.Principal, now: float) -> str | None:
+def check(store: Store, principal: auth.Principal, now: float) -> str | None:
     """Why this request's user session must end (``signed-out`` / ``expired`` /
     ``disabled``), or None. Notes the use (at most every 30 s) and a changed role."""
     row = _row(store, flask.session)
@@ -81,7 +82,7 @@ def check(store: Any, principal: auth.Principal, now: float) -> str | None:
     return None
 
 
-def end(store: Any) -> bool:
+def end(store: Store) -> bool:
     """Revoke this browser's stored sign-in, if it has one; the caller clears the cookie."""
     token = flask.session.get(_KEY)
     return isinstance(token, str) and store.revoke_sign_in(_hash(token))

@@ -26,6 +26,7 @@ import flask
 from access import Principal
 from dashboard import kiosk_links, signins
 from ingest.ratelog import RateLimitedLog
+from store import Store
 
 log = logging.getLogger(__name__)
 _limited = RateLimitedLog(log, every_s=60.0, burst=3)
@@ -45,7 +46,7 @@ ENDED_MESSAGES = {
 # ----------------------------------------------------------------------------- the route
 
 
-def open_stream(store: Any, limiter: StreamLimiter, audit: OpenAudit, principal: Principal,
+def open_stream(store: Store, limiter: StreamLimiter, audit: OpenAudit, principal: Principal,
                 *, subject: str, child: str | None,
                 make: Callable[[StreamGuard], Iterator[str]]) -> flask.Response:
     """The response of a stream route, once the route has checked ``principal`` may open
@@ -88,7 +89,7 @@ def _releasing(events: Iterator[str], slot: StreamSlot) -> Iterator[str]:
 # ----------------------------------------------------------------------------- who
 
 
-def still_allowed_check(store: Any, principal: Principal, session: Mapping[str, Any],
+def still_allowed_check(store: Store, principal: Principal, session: Mapping[str, Any],
                         *, clock: Callable[[], float] = time.time) -> StillAllowed:
     """A closure answering "may this principal still see live data?", built at open time.
 
@@ -107,7 +108,7 @@ def still_allowed_check(store: Any, principal: Principal, session: Mapping[str, 
     return lambda: False
 
 
-def _family_link_valid(store: Any, principal: Principal, token_hash: str,
+def _family_link_valid(store: Store, principal: Principal, token_hash: str,
                        clock: Callable[[], float]) -> StillAllowed:
     def family_link_valid() -> bool:
         link = store.family_link_by_hash(token_hash) if token_hash else None
@@ -116,7 +117,7 @@ def _family_link_valid(store: Any, principal: Principal, token_hash: str,
     return family_link_valid
 
 
-def _user_signed_in(store: Any, username: str, session: dict[str, Any],
+def _user_signed_in(store: Store, username: str, session: dict[str, Any],
                     clock: Callable[[], float]) -> StillAllowed:
     """The account is enabled and this browser's sign-in was not ended (sign-out, a new
     password). The idle timeout does not apply: a wall left open is not idle."""
@@ -129,7 +130,7 @@ def _user_signed_in(store: Any, username: str, session: dict[str, Any],
     return user_signed_in
 
 
-def _kiosk_link_valid(store: Any, link_id: object, principal: Principal,
+def _kiosk_link_valid(store: Store, link_id: object, principal: Principal,
                       clock: Callable[[], float]) -> StillAllowed:
     rooms = sorted(principal.rooms or ())
 

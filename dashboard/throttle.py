@@ -19,7 +19,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+
+from store import Store
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class Failure:
 class SignInThrottle:
     """The sign-in throttle of a dashboard, over the store's ``sign_in_throttle`` table."""
 
-    def __init__(self, store: Any, *, pair: Backoff = PAIR, address: Backoff = ADDRESS,
+    def __init__(self, store: Store, *, pair: Backoff = PAIR, address: Backoff = ADDRESS,
                  clock: Callable[[], float] = time.time) -> None:
         self._store, self._pair, self._address, self._clock = store, pair, address, clock
 

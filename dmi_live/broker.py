@@ -305,7 +305,12 @@ class AmqttBroker:
     def start(self, *, timeout: float = 10.0) -> None:
         if not port_free(self.host, self.port):
             raise BrokerError(f"port {self.port} on {self.host} is already in use")
-        from amqtt.broker import Broker
+        try:
+            from amqtt.broker import Broker
+        except ImportError:
+            raise BrokerError(
+                "mosquitto is not installed (Debian: apt-get install mosquitto), nor is the "
+                "in-process fallback (pip install 'dmi-live[demo]')") from None
 
         started = threading.Event()
         errors: list[BaseException] = []

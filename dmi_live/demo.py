@@ -30,7 +30,7 @@ DEMO_CHILDREN = (("c-0417", "Amara"), ("c-0522", "Ben"), ("c-0631", "Léa"))
 
 def seed_demo(store: Any) -> str:
     """Demo children and a therapist account; returns a fresh password for it."""
-    from dashboard.accounts import hash_password
+    from access.passwords import hash_password
 
     known = {c.pseudonym for c in store.children()}
     for pseudonym, name in DEMO_CHILDREN:

@@ -26,6 +26,10 @@ Example ``dmi-live.toml``::
     url = "simple"            # or redis://127.0.0.1:6379/0
 
 Secrets (passwords, the secret key) are never shown by ``repr`` or in logs.
+
+The file's shape (types, unknown keys) is checked by msgspec, the library the wire
+contract uses; a mistake is named with the file, its line and the key
+(``dmi-live.toml:12: broker.port must be a whole number``).
 """
 
 from __future__ import annotations
@@ -35,9 +39,11 @@ import re
 import secrets
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from dmi_live.errors import ConfigError
 
@@ -105,6 +111,42 @@ def _check_port(name: str, value: object) -> None:
         raise ConfigError(f"{name} must be a port number 0–65535, got {value!r}")
 
 
+# ----------------------------------------------------------------------------- the file
+# The document's shape, checked by msgspec (types, unknown keys); the rules of each value
+# (ids, ports, URLs) are the dataclasses' own.
+
+
+class _Broker(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    host: str | None = None
+    port: int | None = None
+    username: str | None = None
+    password: str | None = None
+    tls: bool | None = None
+    ca_file: str | None = None
+    protocol: int | None = None
+
+
+class _Http(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    host: str | None = None
+    port: int | None = None
+    tls: bool | None = None
+
+
+class _Url(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    url: str | None = None
+
+
+class _Document(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    site: str | None = None
+    rooms: list[str] | None = None
+    data_dir: str | None = None
+    secret_key: str | None = None
+    broker: _Broker = msgspec.field(default_factory=_Broker)
+    http: _Http = msgspec.field(default_factory=_Http)
+    store: _Url = msgspec.field(default_factory=_Url)
+    cache: _Url = msgspec.field(default_factory=_Url)
+
+
 _ENV: dict[str, tuple[str, ...]] = {
     "DMI_SITE": ("site",),
     "DMI_DATA_DIR": ("data_dir",),
@@ -122,93 +164,104 @@ _ENV: dict[str, tuple[str, ...]] = {
     "DMI_CACHE_URL": ("cache", "url"),
     "DMI_SECRET_KEY": ("secret_key",),
 }
-_INT_KEYS = {("broker", "port"), ("broker", "protocol"), ("http", "port")}
-_BOOL_KEYS = {("broker", "tls"), ("http", "tls")}
+_WORDS = {"int": "a whole number", "bool": "true/false", "str": "text", "array": "a list",
+          "object": "a table"}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
-def _env_value(name: str, path: tuple[str, ...], raw: str) -> Any:
-    if path in _INT_KEYS:
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError(f"{name}={raw!r} is not a whole number") from None
-    if path in _BOOL_KEYS:
-        if raw.lower() in ("1", "true", "yes", "on"):
-            return True
-        if raw.lower() in ("0", "false", "no", "off", ""):
-            return False
-        raise ConfigError(f"{name}={raw!r} is not true/false")
-    return raw
-
-
-def _merge(doc: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
-    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in doc.items()}
+def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    """The ``DMI_*`` variables as a document, each converted to its key's type."""
+    doc: dict[str, Any] = {}
     for name, path in _ENV.items():
-        if name in env:
-            target = merged
-            for part in path[:-1]:
-                target = target.setdefault(part, {})
-            target[path[-1]] = _env_value(name, path, env[name])
-    return merged
+        if name not in env:
+            continue
+        raw = env[name]
+        one: dict[str, Any] = {}
+        target = one
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        low = raw.lower()
+        target[path[-1]] = ("true" if low in _TRUE else "false" if low in _FALSE else raw)
+        try:  # not strict: "1999" -> 1999, "true" -> True
+            value: Any = msgspec.convert(one, _Document, strict=False)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(f"{name}={raw!r} is not {_expected(str(exc))}") from None
+        for part in path:
+            value = getattr(value, part)
+        target = doc
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        target[path[-1]] = value
+    return doc
 
 
-def _typed(where: str, key: str, value: Any, expected: type | tuple[type, ...]) -> Any:
-    if isinstance(value, bool) and expected is not bool:
-        raise ConfigError(f"{where}: {key} must be {_names(expected)}, got {value!r}")
-    if not isinstance(value, expected):
-        raise ConfigError(f"{where}: {key} must be {_names(expected)}, got {value!r}")
-    return value
+def _expected(message: str) -> str:
+    match = re.match(r"Expected `([^`]+)`", message)
+    if not match:
+        return "valid"
+    return " or ".join(_WORDS.get(t.strip(), t.strip()) for t in match.group(1).split("|")
+                       if t.strip() != "null")
 
 
-def _names(expected: type | tuple[type, ...]) -> str:
-    types = expected if isinstance(expected, tuple) else (expected,)
-    return " or ".join({"str": "text", "int": "a whole number", "bool": "true/false"}.get(
-        t.__name__, t.__name__) for t in types)
+def _merged(doc: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(doc)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
 
 
-def from_mapping(doc: dict[str, Any], *, where: str = "settings") -> Settings:
-    """Build settings from a parsed TOML document, naming the file and key of any error."""
-    known_top = {"site", "rooms", "data_dir", "broker", "http", "store", "cache", "secret_key"}
-    for key in doc:
-        if key not in known_top:
-            raise ConfigError(f"{where}: unknown setting {key!r}")
-    sections: dict[str, dict[str, Any]] = {}
-    for name in ("broker", "http", "store", "cache"):
-        section = doc.get(name, {})
-        if not isinstance(section, dict):
-            raise ConfigError(f"{where}: [{name}] must be a table")
-        sections[name] = section
+def _line_of(text: str, path: list[str]) -> int | None:
+    """The line of ``path`` (``["broker", "port"]``) in a TOML text, where it is plain."""
+    table: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"\s*\[([A-Za-z0-9_.\s]+)\]\s*(#.*)?$", line)
+        if header:
+            table = [p.strip() for p in header.group(1).split(".")]
+            if table == path:
+                return number
+            continue
+        key = re.match(r"\s*([A-Za-z0-9_-]+)\s*=", line)
+        if key and [*table, key.group(1)] == path[:len(table) + 1] and len(path) > len(table):
+            return number
+    return None
 
-    broker_fields = {f.name: f for f in fields(BrokerSettings)}
-    broker_kwargs: dict[str, Any] = {}
-    for key, value in sections["broker"].items():
-        if key not in broker_fields:
-            raise ConfigError(f"{where}: unknown setting broker.{key}")
-        expected: type | tuple[type, ...] = {
-            "port": int, "protocol": int, "tls": bool}.get(key, str)
-        broker_kwargs[key] = _typed(where, f"broker.{key}", value, expected)
 
-    kwargs: dict[str, Any] = {}
-    for key, value in sections["http"].items():
-        if key not in ("host", "port", "tls"):
-            raise ConfigError(f"{where}: unknown setting http.{key}")
-        kind = {"port": int, "tls": bool}.get(key, str)
-        kwargs[f"http_{key}"] = _typed(where, f"http.{key}", value, kind)
-    for name, target in (("store", "store_url"), ("cache", "cache_url")):
-        for key, value in sections[name].items():
-            if key != "url":
-                raise ConfigError(f"{where}: unknown setting {name}.{key}")
-            kwargs[target] = _typed(where, f"{name}.url", value, str)
-    if "site" in doc:
-        kwargs["site"] = _typed(where, "site", doc["site"], str)
-    if "rooms" in doc:
-        kwargs["rooms"] = tuple(_typed(where, "rooms", doc["rooms"], list))
-    if "data_dir" in doc:
-        kwargs["data_dir"] = Path(_typed(where, "data_dir", doc["data_dir"], str))
-    if "secret_key" in doc:
-        kwargs["secret_key"] = _typed(where, "secret_key", doc["secret_key"], str)
+def from_mapping(doc: dict[str, Any], *, where: str = "settings", text: str = "") -> Settings:
+    """Build settings from a parsed TOML document, naming the file, line and key of any
+    error (``text``: the file, for the line)."""
     try:
-        return Settings(broker=BrokerSettings(**broker_kwargs), **kwargs)
+        d = msgspec.convert(doc, _Document, strict=True)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        at = re.search(r" - at `\$((?:\.[A-Za-z0-9_]+|\[\d+\])*)`$", message)
+        path = re.findall(r"\.([A-Za-z0-9_]+)", at.group(1)) if at else []
+        unknown = re.match(r"Object contains unknown field `([^`]+)`", message)
+        if unknown:
+            path = [*path, unknown.group(1)]
+        key = (at.group(1).lstrip(".") if at else "") + (
+            ("." if at and at.group(1) else "") + unknown.group(1) if unknown else "")
+        key = key or "settings"
+        line = _line_of(text, path) if text and path else None
+        place = f"{where}:{line}" if line else where
+        if unknown:
+            raise ConfigError(f"{place}: unknown setting {key}") from None
+        raise ConfigError(f"{place}: {key} must be {_expected(message)}") from None
+    b = {k: v for k, v in msgspec.structs.asdict(d.broker).items() if v is not None}
+    kwargs: dict[str, Any] = {f"http_{k}": v for k, v in msgspec.structs.asdict(d.http).items()
+                              if v is not None}
+    for name, value in (("site", d.site), ("secret_key", d.secret_key),
+                        ("store_url", d.store.url), ("cache_url", d.cache.url)):
+        if value is not None:
+            kwargs[name] = value
+    if d.rooms is not None:
+        kwargs["rooms"] = tuple(d.rooms)
+    if d.data_dir is not None:
+        kwargs["data_dir"] = Path(d.data_dir)
+    try:
+        return Settings(broker=BrokerSettings(**b), **kwargs)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
@@ -217,15 +270,20 @@ def load_settings(path: Path | None = None, *, env: Mapping[str, str] | None = N
     """Read ``path`` (TOML, optional), then apply ``DMI_*`` overrides from ``env``."""
     env = os.environ if env is None else env
     doc: dict[str, Any] = {}
+    text = ""
     where = "environment"
     if path is not None:
         where = str(path)
         try:
-            doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            text = Path(path).read_text(encoding="utf-8")
+            doc = tomllib.loads(text)
         except FileNotFoundError:
             raise ConfigError(f"{path}: no such file") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read ({exc})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return from_mapping(_merge(doc, env), where=where)
+    over = _env_overrides(env)
+    if path is not None:  # the file's own mistakes first, with their lines
+        from_mapping(doc, where=where, text=text)
+    return from_mapping(_merged(doc, over), where=where, text=text)

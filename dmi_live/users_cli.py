@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from access.passwords import PasswordError, check_password_rules, hash_password
 from contract.vocab import ROLES
-from dashboard.accounts import PasswordError, check_password_rules, hash_password
 from dmi_live.cli_actor import cli_actor
 from dmi_live.errors import UsageError
 

@@ -120,9 +120,11 @@ def set_user_disabled(db: Database, username: str, disabled: bool) -> UserRow:
     return _update_user(db, username, sign_out=bool(disabled), disabled=bool(disabled))
 
 
-def set_password_hash(db: Database, username: str, password_hash: str) -> UserRow:
-    """A new password also ends every sign-in of the account (old cookies stop working)."""
-    return _update_user(db, username, sign_out=True,
+def set_password_hash(db: Database, username: str, password_hash: str, *,
+                      sign_out: bool = True) -> UserRow:
+    """A new password also ends every sign-in of the account (old cookies stop working);
+    ``sign_out=False`` only for the same password hashed anew."""
+    return _update_user(db, username, sign_out=sign_out,
                         password_hash=_text("password_hash", password_hash, 512))
 
 

@@ -236,8 +236,11 @@ class Store:
     def set_user_disabled(self, username: str, disabled: bool) -> UserRow:
         return _people.set_user_disabled(self._db, username, disabled)
 
-    def set_password_hash(self, username: str, password_hash: str) -> UserRow:
-        return _people.set_password_hash(self._db, username, password_hash)
+    def set_password_hash(self, username: str, password_hash: str, *,
+                          sign_out: bool = True) -> UserRow:
+        """A new password ends every sign-in of the account unless ``sign_out=False``
+        (the same password hashed anew)."""
+        return _people.set_password_hash(self._db, username, password_hash, sign_out=sign_out)
 
     def set_user_role(self, username: str, role: str) -> UserRow:
         return _people.set_user_role(self._db, username, role)

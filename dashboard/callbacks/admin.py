@@ -12,12 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from access import Principal
 from dashboard import admin_actions as aa
 from dashboard import auth, ids, signins
+from dashboard.callbacks.registry import callback
 from dashboard.layouts import admin as view
 from dashboard.layouts import admin_walls as walls
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, State, callback
+from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from access import is_staff
 from dashboard import auth, cache, ids
+from dashboard.callbacks.registry import callback
 from dashboard.figures_replay import PROGRESS_METRICS, progress_figure
 from dashboard.layouts.progress import SESSIONS
 from review.metrics import progress_points

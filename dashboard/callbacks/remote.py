@@ -6,18 +6,20 @@ import time
 from typing import Any
 
 import flask
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from access import is_staff
 from dashboard import actions, auth, ids
+from dashboard.callbacks.registry import callback, clientside_callback
+from store import Store
 
 BUTTONS = (ids.REMOTE_REP_PLUS, ids.REMOTE_REP_MINUS, ids.REMOTE_SET_START,
            ids.REMOTE_SET_END, ids.REMOTE_NOTE_ADD, ids.REMOTE_SESSION_START,
            ids.REMOTE_SESSION_END)
 
 
-def author_id(principal: auth.Principal, store: Any) -> str:
+def author_id(principal: auth.Principal, store: Store) -> str:
     """A pseudonymous author for events: the user's row id, never the user name."""
     if principal.kind == "kiosk":
         return "kiosk"
@@ -25,7 +27,7 @@ def author_id(principal: auth.Principal, store: Any) -> str:
     return f"u{user.id}" if user is not None else "unknown"
 
 
-def startable_children(principal: auth.Principal, store: Any) -> frozenset[str]:
+def startable_children(principal: auth.Principal, store: Store) -> frozenset[str]:
     """The children ``principal`` may start a session for: registered ones it may see."""
     return frozenset(c.pseudonym for c in store.children()
                      if principal.can_see_child(c.pseudonym))

@@ -6,21 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import (
-    ALL,
-    ClientsideFunction,
-    Input,
-    Output,
-    State,
-    callback,
-    clientside_callback,
-    ctx,
-    no_update,
-)
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import auth, exports, ids
 from dashboard import cache as replay_cache
+from dashboard.callbacks.registry import callback, clientside_callback
 from dashboard.figures_replay import stabilogram_figure, timeline_figure
 from dashboard.layouts.replay import in_view_caption, row_classes
 from review import replay_data as rd

@@ -5,9 +5,10 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 import flask
-from dash import Input, Output, callback
+from dash import Input, Output
 
 from dashboard import auth, ids
+from dashboard.callbacks.registry import callback
 from dashboard.routes import resolve_page
 
 

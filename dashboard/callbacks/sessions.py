@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import flask
-from dash import Input, Output, callback
+from dash import Input, Output
 from dash.exceptions import PreventUpdate
 
 from access import is_staff
 from dashboard import auth, ids
+from dashboard.callbacks.registry import callback
 from dashboard.layouts.sessions import count_text, filtered_rows, sessions_table
 
 

@@ -16,12 +16,13 @@ from typing import Any, Literal
 from dash import dcc, html
 
 from access import Principal
+from access.passwords import MIN_PASSWORD
 from contract.vocab import DOMAINS, ROLES
 from dashboard import admin_actions as aa
 from dashboard import ids
-from dashboard.accounts import MIN_PASSWORD
 from dashboard.layouts.admin_walls import create_walls_section
 from dashboard.layouts.common import create_not_allowed_layout
+from store import Store
 from store.rows import AuditRow, ChildRow, ExerciseRow, UserRow
 
 SECTIONS = ((ids.ADMIN_SECTION_USERS, "Accounts"), (ids.ADMIN_SECTION_CHILDREN, "Children"),
@@ -300,7 +301,7 @@ def _header(title: str, principal: Principal, nav: Sequence[tuple[str, str]]) ->
     return parts
 
 
-def create_admin_layout(principal: Principal | None, store: Any, settings: Any, *,
+def create_admin_layout(principal: Principal | None, store: Store, settings: Any, *,
                         now: float | None = None) -> html.Div:
     """The whole admin page; anyone but an enabled admin gets "not allowed"."""
     if principal is None or not aa.is_admin(principal, store):
@@ -319,7 +320,7 @@ def create_admin_layout(principal: Principal | None, store: Any, settings: Any, 
     ])
 
 
-def create_family_links_layout(principal: Principal | None, store: Any, *,
+def create_family_links_layout(principal: Principal | None, store: Store, *,
                                now: float | None = None) -> html.Div:
     """Family links for any staff member, limited to the children they may see."""
     if principal is None or not aa.may_manage_links(principal, store):

@@ -15,6 +15,7 @@ from dashboard import cache, ids
 from dashboard.figures_replay import PROGRESS_METRICS, progress_figure
 from dashboard.layouts.common import create_not_allowed_layout
 from review.metrics import ExerciseTrend, exercise_trends, progress_points
+from store import Store
 
 SESSIONS = 20
 CHANGE = 0.05
@@ -58,7 +59,7 @@ def trends_table(trends: Sequence[ExerciseTrend]) -> html.Table | html.P:
     return html.Table([head, html.Tbody(body)], className="sessions-table")
 
 
-def create_progress_layout(principal: Any, store: Any, child: str) -> html.Div:
+def create_progress_layout(principal: Any, store: Store, child: str) -> html.Div:
     if not is_staff(principal) or not principal.can_see_child(child):
         return create_not_allowed_layout()
     store.audit(principal.name, "progress", child, "")

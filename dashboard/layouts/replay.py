@@ -19,6 +19,7 @@ from dashboard.layouts.common import create_not_allowed_layout, create_not_found
 from review import replay_data as rd
 from review import replay_views as rv
 from review.metrics import SessionSummary, SetMetrics, session_summary
+from store import Store
 
 GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True, "responsive": True,
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
@@ -157,7 +158,7 @@ def _notes(meta: rd.SessionMeta) -> html.Section:
     ])
 
 
-def create_replay_layout(principal: Any, store: Any, session_id: str) -> html.Div:
+def create_replay_layout(principal: Any, store: Store, session_id: str) -> html.Div:
     """The replay page of ``session_id`` for ``principal`` (or a not-allowed page)."""
     meta = cache.session_meta(session_id)
     if meta is None and is_staff(principal):

@@ -14,6 +14,7 @@ from dashboard import ids
 from dashboard.layouts.common import create_not_allowed_layout
 from review import replay_views as rv
 from review.metrics import SessionListRow, session_list
+from store import Store
 from store import replay as store_replay
 
 LIMIT = 200
@@ -40,7 +41,7 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def filtered_rows(store: Any, principal: Any, child: Any, therapist: Any, room: Any,
+def filtered_rows(store: Store, principal: Any, child: Any, therapist: Any, room: Any,
                   start: Any, end: Any) -> list[SessionListRow]:
     since, until = date_range(start, end)
     return session_list(store, principal, child=_text(child), therapist=_text(therapist),
@@ -77,7 +78,7 @@ def count_text(rows: Sequence[SessionListRow]) -> str:
     return f"{len(rows)} session{'s' if len(rows) != 1 else ''}{more}"
 
 
-def create_sessions_layout(principal: Any, store: Any, query: Mapping[str, str]) -> html.Div:
+def create_sessions_layout(principal: Any, store: Store, query: Mapping[str, str]) -> html.Div:
     """The sessions list; ``query`` may preset child, therapist, room, since, until."""
     if not is_staff(principal):
         return create_not_allowed_layout()

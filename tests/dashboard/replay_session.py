@@ -18,8 +18,6 @@ from contract import Event, SampleBatch
 from ingest.devices.board import corners_from_cop
 from store import Store
 
-REPLAY_CALLBACKS = ("dashboard.callbacks.replay", "dashboard.callbacks.sessions",
-                    "dashboard.callbacks.progress")
 T0 = 1_767_600_000.0  # 2026-01-05 08:00 UTC
 FS = 100.0
 BATCH = 1000

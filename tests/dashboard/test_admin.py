@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from access.passwords import hash_password, verify_password
 from dashboard import ids, kiosk_links
-from dashboard.accounts import hash_password, verify_password
 from dashboard.app import create_app
 from dashboard.family_links import new_token, token_hash
 from dashboard.live import LiveHub

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from access import Principal
+from access.passwords import hash_password, verify_password
 from dashboard import admin_actions as aa
 from dashboard import kiosk_links
-from dashboard.accounts import hash_password, verify_password
 from dashboard.family_links import token_hash
 from store import Store, open_store
 

@@ -15,8 +15,8 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
+from access.passwords import hash_password
 from contract import RoomState
-from dashboard.accounts import hash_password
 from dashboard.app import create_app
 from dashboard.family_links import new_token
 from dashboard.live import LiveHub

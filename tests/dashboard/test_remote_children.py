@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from access.passwords import hash_password
 from contract import Event, decode_event, events_topic
 from dashboard import actions, ids
-from dashboard.accounts import hash_password
 from dashboard.app import create_app
 from dashboard.live import LiveHub
 from dmi_live.settings import Settings

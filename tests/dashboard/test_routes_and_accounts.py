@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from access import Principal
-from dashboard.accounts import (
+from access.passwords import (
     PasswordError,
     check_password_rules,
     hash_password,
@@ -74,7 +74,7 @@ def test_kiosk_tokens_are_signed_and_name_a_link_room_and_expiry() -> None:
 
 def test_passwords_hash_slowly_and_verify() -> None:
     stored = hash_password("correct horse battery")
-    assert stored.startswith("scrypt$16384$8$1$")
+    assert stored.startswith("scrypt:16384:8:1$")
     assert verify_password("correct horse battery", stored)
     assert not verify_password("correct horse batterx", stored)
     assert not verify_password("anything", "md5$abc")

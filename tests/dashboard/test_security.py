@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from access.passwords import hash_password
 from contract import RoomState
-from dashboard.accounts import hash_password
 from dashboard.app import create_app
 from dashboard.family_links import new_token
 from dashboard.live import LiveHub

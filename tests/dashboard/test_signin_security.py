@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from access.passwords import hash_password
 from dashboard import admin_actions, signins
-from dashboard.accounts import hash_password
 from dashboard.app import create_app
 from dashboard.live import LiveHub
 from dashboard.throttle import Backoff, SignInThrottle
@@ -350,3 +350,27 @@ def test_every_response_has_a_csp_that_allows_exactly_dashs_inline_scripts(site:
         assert "Content-Security-Policy" in headers, path
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin"
+
+
+def _legacy_hash(password: str) -> str:
+    """A hash as DMI Live stored them before Werkzeug did the hashing."""
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt$16384$8$1${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def test_an_account_with_an_old_hash_signs_in_and_is_hashed_anew(site: Site) -> None:
+    """Upgrading keeps every account: the old hash verifies once, then a new one is kept,
+    and the other devices the account is signed in on stay signed in."""
+    site.store.add_user("olga", "therapist", _legacy_hash(PASSWORD))
+    assert login_query(sign_in(site.client(), "olga", "not the password")) != {}
+    tablet = site.client()
+    assert sign_in(tablet, "olga").headers["Location"] == "/sessions"
+    stored = site.store.get_user("olga").password_hash
+    assert stored.startswith("scrypt:16384:8:1$")
+
+    phone = site.client()
+    assert sign_in(phone, "olga").headers["Location"] == "/sessions"
+    assert signed_in(site, tablet), "the rehash signed nobody out"
+    assert site.store.get_user("olga").password_hash == stored, "hashed anew only once"

@@ -44,3 +44,26 @@ def test_secret_key_is_created_once(tmp_path: Path) -> None:
     assert len(first) >= 32
     assert settings.with_secret_key().secret_key == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [('site = "north"\n[broker]\nhost = "h"\nport = "eighty"\n',
+      r"dmi.toml:4: broker.port must be a whole number"),
+     ('site = "north"\nrooms = ["gym-1", 3]\n', r"dmi.toml:2: rooms\[1\] must be text"),
+     ('[http]\nport = 9000\nfoo = 1\n', r"dmi.toml:3: unknown setting http.foo"),
+     ('sight = "north"\n', r"dmi.toml:1: unknown setting sight"),
+     ('[cache]\nurl = "memcached://x"\n', r"dmi.toml: cache.url must be 'simple' or a redis")],
+)
+def test_a_mistake_in_the_file_names_its_line_and_key(tmp_path: Path, text: str,
+                                                      message: str) -> None:
+    path = tmp_path / "dmi.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path, env={})
+
+
+def test_true_and_false_in_the_environment_read_as_people_write_them() -> None:
+    assert load_settings(None, env={"DMI_HTTP_TLS": "yes"}).http_tls is True
+    assert load_settings(None, env={"DMI_HTTP_TLS": "Off"}).http_tls is False
+    assert load_settings(None, env={"DMI_BROKER_TLS": "1"}).broker.tls is True

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from dashboard.accounts import hash_password
+from access.passwords import hash_password
 from dmi_live.broker import free_port
 from store import Store, open_store
 
