@@ -175,10 +175,14 @@ class SampleStore:
         plans: Sequence[_Plan],
         device_ids: Sequence[int],
         new: dict[tuple[int, str], _Stream],
-    ) -> list[_Stream]:
-        out: list[_Stream] = []
+    ) -> None:
+        """Register each (device, boot) of ``batches`` with its columns (once per distinct
+        (device, boot, columns) of the call)."""
+        distinct: dict[tuple[int, str, _Plan], SampleBatch] = {}
         for batch, plan, device_id in zip(batches, plans, device_ids, strict=True):
-            key = (device_id, batch.boot)
+            distinct.setdefault((device_id, batch.boot, plan), batch)
+        for (device_id, boot, plan), batch in distinct.items():
+            key = (device_id, boot)
             stream = new.get(key)
             if stream is None:
                 with self._lock:
@@ -187,10 +191,7 @@ class SampleStore:
                 stream = self._load_stream(conn, key, batch.kind, plan.values)
                 new[key] = stream
             if not set(plan.values) <= set(stream.cols):
-                stream = self._extend_stream(conn, stream, batch, plan.values)
-                new[key] = stream
-            out.append(stream)
-        return out
+                new[key] = self._extend_stream(conn, stream, batch, plan.values)
 
     def _load_stream(
         self, conn: Connection, key: tuple[int, str], kind: str, cols: tuple[str, ...]
