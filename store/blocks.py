@@ -63,22 +63,29 @@ class Block(NamedTuple):
 
 
 @functools.lru_cache(maxsize=1024)
-def _layout(columns: tuple[str, ...]) -> tuple[tuple[str, ...], list[int] | None]:
-    """A batch's columns as a block stores them (a ``t`` column first, as ``t_dev``), and
-    the order to take them in (None: as they are)."""
+def _layout(columns: tuple[str, ...]) -> tuple[tuple[str, ...], list[int] | None, str]:
+    """A batch's columns as a block stores them (a ``t`` column first, as ``t_dev``), the
+    order to take them in (None: as they are) and their ``cols`` text."""
     if HOST not in columns:
-        return columns, None
+        return columns, None, ",".join(columns)
     k = columns.index(HOST)
     order = [k, *(i for i in range(len(columns)) if i != k)]
-    return (DEVICE, *(columns[i] for i in order[1:])), order
+    names = (DEVICE, *(columns[i] for i in order[1:]))
+    return names, order, ",".join(names)
 
 
 def batch_blocks(device_id: int, batch: SampleBatch, values: np.ndarray,
                  parts: Sequence[tuple[int, int]]) -> list[Block]:
     """The blocks of rows ``[a, b)`` for each ``(a, b)`` in ``parts`` of ``batch``, whose
     rows are ``values`` (float64, one row a sample, the batch's column order)."""
-    names, order = _layout(batch.columns)
+    names, order, text = _layout(batch.columns)
     offset = batch.t_host - batch.t_dev
+    n = len(batch.rows)
+    if order is None and len(parts) == 1 and parts[0] == (0, n) and n <= BLOCK_ROWS:
+        first, last = batch.t_dev + offset, (batch.t_dev + (n - 1) * batch.period) + offset
+        if last - first <= BLOCK_SPAN:  # the usual case: the batch as it came
+            return [Block(device_id, batch.boot, batch.seq, n, batch.t_dev, batch.t_host,
+                          batch.period, text, first, last, values.T.tobytes())]
     out: list[Block] = []
     host: Any
     for a, b in parts:
