@@ -59,6 +59,7 @@ SITE = "bench"
 ROOM = "room-1"
 DEVICES = ("board-1", "board-2", "board-3")
 T0 = 1.7e9
+STALL_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -227,9 +228,15 @@ def run(url: str, samples: int, rows: int, max_batch: int, recorders: int = 1) -
             assert broker.process is not None
             broker_cpu0 = process_cpu(broker.process.pid)
             go.set()
-            while sum(done.value for done, _, _ in rec) < total:
+            # until every row is in, or nothing more came for STALL_S (the broker drops
+            # what a subscriber falls too far behind on: then "lost" says how much)
+            handled, moved = 0, time.monotonic()
+            while handled < total and time.monotonic() - moved < STALL_S:
                 time.sleep(0.001)
-            committed_at = time.monotonic()
+                now = sum(done.value for done, _, _ in rec)
+                if now != handled:
+                    handled, moved = now, time.monotonic()
+            committed_at = moved
             broker_cpu = process_cpu(broker.process.pid) - broker_cpu0
             stop.set()
             start, published_at, pub_cpu = pub_rx.recv()
