@@ -1,7 +1,9 @@
 """End-to-end recording throughput: publisher → Mosquitto → recorder → committed rows.
 
-A publisher process sends ``--batches`` sample batches of 25 rows at QoS 1 (three
-boards, round robin) as fast as the broker takes them. In the same run two subscribers
+A publisher process sends ``--samples`` samples in batches of ``--rows`` rows at QoS 1
+(three boards, round robin) as fast as the broker takes them: 25 rows (what a stored
+batch should be) and 2 (what the demo and the example room send today, a batch per
+20 ms) by default. In the same run two subscribers
 receive the same messages: the real :class:`record.recorder.Recorder` (manual ack after
 commit) writing to the store, in its own process as ``dmi-live record`` runs it, and a
 bare paho subscriber in its own process that does nothing but count. Both rates are
@@ -13,15 +15,16 @@ bare subscriber's until its last message. At the end the store is checked for ze
     .venv/bin/python bench/record_throughput.py --postgres        # SQLite, then PostgreSQL
     .venv/bin/python bench/record_throughput.py --max-batch 1000  # recorder knob
     .venv/bin/python bench/record_throughput.py --recorders 2     # scale-out group
-    .venv/bin/python bench/record_throughput.py --plain-client    # recorder on paho's client
+    .venv/bin/python bench/record_throughput.py --rows 25         # one batch size only
 
 PostgreSQL runs in a throw-away schema of ``--postgres-url`` (default
 ``DMI_BENCH_POSTGRES_URL`` or postgresql+psycopg://postgres@127.0.0.1:5432/test).
 Mosquitto is started privately (generated config, passwords, ACL) on a free port.
 Each backend is run ``--runs`` times (a fresh database each) and the median run (by
 committed rate) goes on the last line, ``key=value`` pairs; PostgreSQL adds the same keys
-prefixed ``pg_``. CPU time per sample of every process (the recorder with all its
-threads, the bare subscriber, the publisher, Mosquitto) is printed too. On a shared
+prefixed ``pg_``, other batch sizes than 25 prefixed ``rows<N>_``. CPU time per sample
+of every process (the recorder with all its threads, the bare subscriber, the publisher,
+Mosquitto) is printed too. On a shared
 2-core machine the speed drifts (the bare subscriber's CPU per sample, the same code in
 every run, varied 2.5–4.8 µs here within an hour), so to compare two recorder versions,
 interleave their runs and compare the recorder's CPU per sample relative to the bare
@@ -52,15 +55,16 @@ from ingest.mqtt import BrokerAddress, connect, make_client  # noqa: E402
 from record.recorder import Recorder  # noqa: E402
 from store import open_store  # noqa: E402
 
-ROWS = 25
 SITE = "bench"
 ROOM = "room-1"
 DEVICES = ("board-1", "board-2", "board-3")
 T0 = 1.7e9
+STALL_S = 10.0
 
 
 @dataclass(frozen=True)
 class Result:
+    rows: int  # per batch
     samples: int
     committed_per_s: float
     raw_per_s: float
@@ -79,14 +83,14 @@ class Result:
         return self.committed_per_s / self.raw_per_s
 
 
-def payloads(batches: int) -> list[tuple[str, bytes]]:
+def payloads(batches: int, rows_per_batch: int = 25) -> list[tuple[str, bytes]]:
     out = []
     for k in range(batches):
         device = DEVICES[k % len(DEVICES)]
-        seq = (k // len(DEVICES)) * ROWS
+        seq = (k // len(DEVICES)) * rows_per_batch
         rows = tuple(
             (round(10 + (seq + i) % 7 * 0.1, 3), 10.5, 9.75, round(10 - (seq + i) % 5 * 0.1, 3))
-            for i in range(ROWS)
+            for i in range(rows_per_batch)
         )
         batch = SampleBatch(device, "board", "boot-1", seq, seq * 0.01, 0.01, T0 + seq * 0.01,
                             ("fl", "fr", "bl", "br"), rows)
@@ -99,10 +103,10 @@ def address(port: int, creds: Credentials, service: str) -> BrokerAddress:
     return BrokerAddress(port=port, username=user, password=password)
 
 
-def publisher(addr: BrokerAddress, batches: int, go: Any, pipe: Connection) -> None:
+def publisher(addr: BrokerAddress, batches: int, rows: int, go: Any, pipe: Connection) -> None:
     """Publish every batch at QoS 1; report (first publish, last PUBACK) monotonic times
     and the CPU time in between."""
-    items = payloads(batches)
+    items = payloads(batches, rows)
     acked = 0
     client = make_client(addr, client_id="bench-publisher")
 
@@ -157,12 +161,11 @@ def bare_subscriber(addr: BrokerAddress, expected: int, ready: Any, pipe: Connec
 
 
 def recorder_process(url: str, addr: BrokerAddress, name: str, group: str | None,
-                     max_batch: int, bulk: bool, done: Any, ready: Any, stop: Any,
+                     max_batch: int, done: Any, ready: Any, stop: Any,
                      pipe: Connection) -> None:
     """One recorder (as ``dmi-live record`` runs it); ``done`` counts rows it has handled."""
     store = open_store(url)
-    recorder = Recorder(addr, store, client_id=name, site=SITE, group=group, max_batch=max_batch,
-                        bulk=bulk)
+    recorder = Recorder(addr, store, client_id=name, site=SITE, group=group, max_batch=max_batch)
     recorder.start()
     if not recorder.wait_connected(10):
         raise SystemExit(f"{name} did not connect")
@@ -185,9 +188,9 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(url: str, batches: int, max_batch: int, recorders: int = 1, bulk: bool = True
-        ) -> Result:
-    total = batches * ROWS
+def run(url: str, samples: int, rows: int, max_batch: int, recorders: int = 1) -> Result:
+    batches = samples // rows
+    total = batches * rows
     ctx = mp.get_context("fork")
     with tempfile.TemporaryDirectory() as tmp:
         creds = Credentials.load_or_create(Path(tmp) / "credentials.toml", rooms=(ROOM,))
@@ -204,8 +207,8 @@ def run(url: str, batches: int, max_batch: int, recorders: int = 1, bulk: bool =
                                args=(address(broker.port, creds, "dashboard"), batches,
                                      bare_ready, bare_tx))
             pub = ctx.Process(target=publisher,
-                              args=(address(broker.port, creds, ingest_account(ROOM)), batches, go,
-                                    pub_tx))
+                              args=(address(broker.port, creds, ingest_account(ROOM)), batches,
+                                    rows, go, pub_tx))
             group = "bench" if recorders > 1 else None
             rec: list[tuple[Any, Any, Connection]] = []
             for i in range(recorders):
@@ -213,7 +216,7 @@ def run(url: str, batches: int, max_batch: int, recorders: int = 1, bulk: bool =
                 rx, tx = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=recorder_process,
                                    args=(url, address(broker.port, creds, "recorder"),
-                                         f"bench-recorder-{i}", group, max_batch, bulk, done,
+                                         f"bench-recorder-{i}", group, max_batch, done,
                                          ready, stop, tx))
                 rec.append((done, ready, rx))
                 procs.append(proc)
@@ -225,9 +228,15 @@ def run(url: str, batches: int, max_batch: int, recorders: int = 1, bulk: bool =
             assert broker.process is not None
             broker_cpu0 = process_cpu(broker.process.pid)
             go.set()
-            while sum(done.value for done, _, _ in rec) < total:
+            # until every row is in, or nothing more came for STALL_S (the broker drops
+            # what a subscriber falls too far behind on: then "lost" says how much)
+            handled, moved = 0, time.monotonic()
+            while handled < total and time.monotonic() - moved < STALL_S:
                 time.sleep(0.001)
-            committed_at = time.monotonic()
+                now = sum(done.value for done, _, _ in rec)
+                if now != handled:
+                    handled, moved = now, time.monotonic()
+            committed_at = moved
             broker_cpu = process_cpu(broker.process.pid) - broker_cpu0
             stop.set()
             start, published_at, pub_cpu = pub_rx.recv()
@@ -238,6 +247,7 @@ def run(url: str, batches: int, max_batch: int, recorders: int = 1, bulk: bool =
             with open_store(url) as store:
                 stored = store.count_samples()
             return Result(
+                rows=rows,
                 samples=total,
                 committed_per_s=total / (committed_at - start),
                 raw_per_s=total / (last - start),
@@ -283,24 +293,24 @@ def postgres_schema(url: str) -> tuple[str, Callable[[], None]] | None:
     return f"{url}{sep}options=-csearch_path%3D{schema}", drop
 
 
-def measure(backend: str, args: argparse.Namespace) -> Result | None:
+def measure(backend: str, rows: int, args: argparse.Namespace) -> Result | None:
     """``args.runs`` runs on a fresh database each; print each, return the median run."""
     results = []
     for _ in range(args.runs):
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
-                r = run(str(Path(tmp) / "bench.sqlite"), args.batches, args.max_batch,
-                        args.recorders, not args.plain_client)
+                r = run(str(Path(tmp) / "bench.sqlite"), args.samples, rows, args.max_batch,
+                        args.recorders)
         else:
             made = postgres_schema(args.postgres_url)
             if made is None:
                 return None
             url, drop = made
             try:
-                r = run(url, args.batches, args.max_batch, args.recorders, not args.plain_client)
+                r = run(url, args.samples, rows, args.max_batch, args.recorders)
             finally:
                 drop()
-        show(backend, r)
+        show(f"{backend}/{rows}", r)
         results.append(r)
     results.sort(key=lambda r: r.committed_per_s)
     return results[len(results) // 2]
@@ -329,14 +339,14 @@ def keys(r: Result, prefix: str = "") -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=12_000, help="batches of 25 (12000)")
+    parser.add_argument("--samples", type=int, default=300_000, help="samples a run (300000)")
+    parser.add_argument("--rows", type=int, nargs="+", default=[25, 2],
+                        help="rows a batch; one measurement each (25 2)")
     parser.add_argument("--runs", type=int, default=5, help="runs per backend; median shown (5)")
     parser.add_argument("--max-batch", type=int, default=400,
                         help="Recorder(max_batch=…): messages per commit at most (400)")
     parser.add_argument("--recorders", type=int, default=1,
                         help="recorder processes; more than one share group 'bench' (1)")
-    parser.add_argument("--plain-client", action="store_true",
-                        help="the recorder on paho's own client, not ingest.mqtt_bulk.BulkClient")
     parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL")
     parser.add_argument(
         "--postgres-url",
@@ -349,18 +359,21 @@ def main() -> int:
     if not MosquittoBroker.available():
         print("mosquitto is not installed (Debian: apt-get install mosquitto)")
         return 1
-    print(f"{args.batches * ROWS:,} samples per run: {args.batches} batches x {ROWS} rows, "
-          f"QoS 1, {args.recorders} recorder(s), max_batch={args.max_batch}, "
-          f"{'paho client' if args.plain_client else 'bulk client'}, "
-          f"{os.cpu_count()} CPUs")
-    lite = measure("sqlite", args)
-    assert lite is not None
-    line = keys(lite)
-    if args.postgres:
-        pg = measure("postgresql", args)
-        if pg is not None:
-            line += " " + keys(pg, "pg_")
-    print(line)
+    print(f"{args.samples:,} samples per run in batches of {' and '.join(map(str, args.rows))} "
+          f"rows, QoS 1, {args.recorders} recorder(s), max_batch={args.max_batch}, "
+          f"{os.cpu_count()} CPUs; load average {' '.join(map(str, os.getloadavg()))}")
+    line = []
+    for rows in args.rows:
+        size = "" if rows == 25 else f"rows{rows}_"
+        lite = measure("sqlite", rows, args)
+        assert lite is not None
+        line.append(keys(lite, size))
+        if args.postgres:
+            pg = measure("postgresql", rows, args)
+            if pg is not None:
+                line.append(keys(pg, f"{size}pg_"))
+    print(f"load average after: {' '.join(map(str, os.getloadavg()))}")
+    print(" ".join(line))
     return 0
 
 

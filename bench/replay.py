@@ -1,6 +1,7 @@
 """Replay speed on a real-sized session: 45 minutes, a balance board and three IMUs
 (trunk, pelvis, head) at 100 Hz — about 1.1 million samples — with 25 sets, their reps
-and annotations, written through ``store.insert_batches`` / ``store.apply_event``.
+and annotations, written through ``store.insert_batches`` / ``store.apply_event`` in
+batches of ``--rows`` samples (25, as a device sends them: 43,200 stored batches).
 
 Measures what the server does for the replay page (dashboard.cache + layouts + figures,
 serialised as Dash sends it):
@@ -13,6 +14,7 @@ serialised as Dash sends it):
   other IMUs from their overview, or from their samples for the shortest zooms).
 
     .venv/bin/python bench/replay.py [--db FILE|URL] [--cache redis://127.0.0.1:6379/15]
+                                     [--rows 25]
 
 The last line is ``samples=… cold_open_s=… warm_open_s=… zoom_s=…`` (zoom: the median
 of several zooms; the slowest is printed above it), wall-clock; the line before it gives
@@ -22,6 +24,7 @@ the CPU time of the cold open and of a zoom, which a loaded machine does not inf
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -45,11 +48,15 @@ EXERCISES = ("sit-to-stand-foam", "stand-foam-pad", "weight-shift-lateral-foam",
 SUPPORTS = ("trunk", "pelvis", "thigh", "knee", "shank", "ankle-foot", "none")
 
 
+ROWS = [25]  # per batch (--rows)
+
+
 def _batches(device: str, kind: str, columns: tuple[str, ...], values: np.ndarray
              ) -> list[SampleBatch]:
     out = []
-    for i in range(0, len(values), 1000):
-        rows = tuple(map(tuple, values[i:i + 1000].tolist()))
+    size = ROWS[0]
+    for i in range(0, len(values), size):
+        rows = tuple(map(tuple, values[i:i + size].tolist()))
         out.append(SampleBatch(device, kind, f"{device}-b1", i, i / FS, 1 / FS,  # type: ignore[arg-type]
                                T0 + i / FS, columns, rows))
     return out
@@ -79,8 +86,9 @@ def create_session(store: Store) -> int:
         batches += _batches(device, "imu", ("ax", "ay", "az", "gx", "gy", "gz"),
                             np.column_stack([acc, gyr]))
     inserted = 0
-    for i in range(0, len(batches), 200):
-        inserted += store.insert_batches(batches[i:i + 200]).inserted
+    per_call = max(1, 5000 // ROWS[0])
+    for i in range(0, len(batches), per_call):
+        inserted += store.insert_batches(batches[i:i + per_call]).inserted
     events = [Event("session_start", T0, session=SESSION, author="ana",
                     data={"child": "c-bench"}, id=f"{SESSION}-start")]
     for s in range(25):
@@ -112,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
                         "is created when missing; default: a temporary SQLite file)")
     parser.add_argument("--cache", default="simple", help="simple or a redis:// URL")
     parser.add_argument("--zooms", type=int, default=8)
+    parser.add_argument("--rows", type=int, default=25, help="samples a stored batch (25)")
     args = parser.parse_args(argv)
+    ROWS[0] = args.rows
 
     import flask
     from plotly.io.json import to_json_plotly
@@ -160,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
                 zooms.append(time.perf_counter() - started)
                 zoom_cpu.append(time.process_time() - cpu)
         print(f"session {meta.duration / 60:.0f} min, {len(meta.devices)} devices, "
-              f"{len(meta.sets)} sets; cache {args.cache}; slowest zoom {max(zooms):.3f} s")
+              f"{len(meta.sets)} sets, batches of {args.rows}; cache {args.cache}; slowest "
+              f"zoom {max(zooms):.3f} s; load average {' '.join(map(str, os.getloadavg()))}")
         print(f"CPU (all threads of this process; the database server's not counted): cold "
               f"open {cold_cpu:.3f} s, of it the page's own thread {cold_main:.3f} s; "
               f"zoom median {statistics.median(zoom_cpu):.3f} s")

@@ -22,9 +22,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from ingest.mqtt_bulk import SUPPORTED as BULK_SUPPORTED
-from ingest.mqtt_bulk import BulkClient
-
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,19 +78,15 @@ def make_client(
     persistent: bool = False,
     manual_ack: bool = False,
     will: tuple[str, bytes] | None = None,
-    bulk: bool = False,
 ) -> mqtt.Client:
     """A configured but not yet connected client.
 
     ``persistent``: the broker keeps the session (subscriptions and queued QoS 1
-    messages) for an hour while the client is away. ``bulk``: a
-    :class:`ingest.mqtt_bulk.BulkClient` (buffered reads, grouped PUBACKs) for a
-    subscriber that takes many messages, where the installed paho allows it. The id
-    the broker sees is :func:`bound_client_id` of ``client_id``.
+    messages) for an hour while the client is away. The id the broker sees is
+    :func:`bound_client_id` of ``client_id``.
     """
     protocol = mqtt.MQTTv5 if address.v5 else mqtt.MQTTv311
-    cls = BulkClient if bulk and BULK_SUPPORTED else mqtt.Client
-    client = cls(
+    client = mqtt.Client(
         CallbackAPIVersion.VERSION2,
         client_id=bound_client_id(address, client_id),
         protocol=protocol,

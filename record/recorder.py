@@ -9,11 +9,9 @@
   thread decodes them and commits whatever arrived in the last few milliseconds in one
   transaction. (Decoding there, in a tight loop, costs the process about 1 µs of CPU a
   sample less than decoding in the network thread: ``bench/record_throughput.py``.)
-- The network side is a :class:`ingest.mqtt_bulk.BulkClient` (``bulk=False``: paho's
-  own): it reads the socket 64 KiB at a time and sends a committed group's PUBACKs in
-  one write, not one packet (and two system calls) a message. In the benchmark that cut
-  the recorder's CPU per sample from 2.2× the bare subscriber's to 1.9× (``bench/
-  record_throughput.py --plain-client`` measures the other way).
+- The network side is paho's own client, through its public API only (``ack`` after
+  the commit). The speed comes from the store (a batch is one packed row) and from
+  committing a group of messages at a time (``bench/record_throughput.py``).
 - A payload that does not follow the schema, or that the store refuses (a reserved
   column name, more columns than it holds), is quarantined with its reason (and
   acknowledged, so it is not redelivered forever); the loop carries on.
@@ -54,7 +52,6 @@ from contract import (
     subscription,
 )
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
-from ingest.mqtt_bulk import BulkClient
 from ingest.ratelog import RateLimitedLog
 from record.gaps import GapTracker
 from store.errors import InvalidData, NotFound
@@ -144,7 +141,6 @@ class Recorder:
         group: str | None = None,
         max_batch: int = 1000,
         on_event: Callable[[Topic, Event], None] | None = None,
-        bulk: bool = True,
     ) -> None:
         self.address = address
         self.store = store
@@ -159,7 +155,7 @@ class Recorder:
         self._gaps = GapTracker()
         self._log = RateLimitedLog(log, every_s=60.0, burst=5)
         self.client = make_client(address, client_id=client_id, persistent=True,
-                                  manual_ack=True, bulk=bulk)
+                                  manual_ack=True)
         self.client.on_connect = safe_callback(self._on_connect)
         self.client.on_disconnect = safe_callback(self._on_disconnect)
         self.client.on_message = safe_callback(self._on_message)
@@ -364,17 +360,12 @@ class Recorder:
         return False  # an empty (cleared) retained status
 
     def _acknowledge(self, items: list[_Incoming]) -> None:
-        """PUBACK every QoS 1 message of a committed group in one write (where the client
-        can); anything else one by one."""
+        """Acknowledge every message of a committed group (QoS 0 needs none)."""
+        ack = self.client.ack
         for item in items:
             item.done = True
-        if isinstance(self.client, BulkClient):
-            self.client.ack_many(item.mid for item in items if item.qos == 1)
-            rest = [item for item in items if item.qos > 1]
-        else:
-            rest = [item for item in items if item.qos > 0]
-        for item in rest:
-            self.client.ack(item.mid, item.qos)
+            if item.qos:
+                ack(item.mid, item.qos)
 
     def _reject(self, item: _Incoming, reason: str) -> None:
         self._log.warning("rejected", "recorder: rejected message on %s: %s",

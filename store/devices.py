@@ -14,7 +14,6 @@ from store.errors import InvalidData
 from store.places import ensure_room
 from store.rows import DeviceRow, DeviceState, GapRow, QuarantineRow
 from store.samples import Place, in_place
-from store.spans import PAD
 
 
 def _device_query() -> sa.Select[Any]:
@@ -161,9 +160,9 @@ def quarantine_size(db: Database) -> tuple[int, int]:
 
 def device_status(db: Database) -> list[DeviceState]:
     """Every device with its place, newest stored sample time and gaps."""
-    st, sp, g = tables.streams, tables.sample_spans, tables.gaps
-    last = (sa.select(st.c.device_id, sa.func.max(sp.c.t_max).label("t"))
-            .join(sp, sp.c.stream_id == st.c.id).group_by(st.c.device_id).subquery())
+    k, g = tables.sample_blocks, tables.gaps
+    last = (sa.select(k.c.device_id, sa.func.max(k.c.t_max).label("t"))
+            .group_by(k.c.device_id).subquery())
     with db.read() as conn:
         rows = conn.execute(_device_query().add_columns(last.c.t.label("last_t"))
                             .outerjoin(last, last.c.device_id == tables.devices.c.id)
@@ -173,8 +172,7 @@ def device_status(db: Database) -> list[DeviceState]:
     for row in rows:
         mine = [x for x in all_gaps if x.device == row.name
                 and (x.room is None or (x.site, x.room) == (row.site, row.room))]
-        # spans are widened by PAD: the newest sample is that much before t_max
-        last_t = None if row.last_t is None else float(row.last_t) - PAD
+        last_t = None if row.last_t is None else float(row.last_t)
         out.append(DeviceState(row.site, row.room, row.name, row.kind, last_t, None,
                                len(mine), mine[-1] if mine else None))
     return out

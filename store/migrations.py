@@ -33,11 +33,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateColumn
 
-from store import tables
+from store import legacy_tables, tables
+from store.block_migration import convert_samples
 from store.catalog import DEFAULT_EXERCISES
 from store.db import Database
 from store.errors import MigrationError
-from store.spans import PAD
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ def create_index(
 
 def _v1_baseline(conn: Connection) -> None:
     tables.metadata.create_all(conn)
+    legacy_tables.metadata.create_all(conn)  # the samples of schemas 1-4 (see migration 5)
     conn.execute(
         tables.exercises.insert(),
         [
@@ -104,11 +105,12 @@ def _v2_sample_spans(conn: Connection) -> None:
     """Time ranges through ``sample_spans`` (one row a batch) instead of an index entry per
     sample: spans for the samples already stored (per 1,024 consecutive seqs of a stream;
     any contiguous split is as exact), then the index goes."""
-    if not sa.inspect(conn).has_table(tables.sample_spans.name):
-        create_table(conn, tables.sample_spans)
+    if not sa.inspect(conn).has_table(legacy_tables.sample_spans.name):
+        create_table(conn, legacy_tables.sample_spans)
+        pad = legacy_tables.SPAN_PAD
         conn.exec_driver_sql(
             "INSERT INTO sample_spans (stream_id, seq0, seq1, t_min, t_max) "
-            f"SELECT stream_id, min(seq), max(seq), min(t) - {PAD!r}, max(t) + {PAD!r} "
+            f"SELECT stream_id, min(seq), max(seq), min(t) - {pad!r}, max(t) + {pad!r} "
             "FROM samples GROUP BY stream_id, seq / 1024"
         )
     conn.exec_driver_sql("DROP INDEX IF EXISTS ix_samples_stream_id_t")
@@ -161,12 +163,20 @@ def _v4_devices_per_room(conn: Connection) -> None:
     create_index(conn, "ix_devices_name", "devices", "name")
 
 
+def _v5_sample_blocks(conn: Connection) -> None:
+    """A batch a row, its columns packed (``sample_blocks``): the per-sample rows of
+    ``samples`` are converted (:mod:`store.block_migration`), it and ``sample_spans`` go."""
+    convert_samples(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: devices, samples, sessions, people, audit; DMI catalog", _v1_baseline),
     Migration(2, "sample_spans: time ranges by batch, no index on samples.t", _v2_sample_spans),
     Migration(3, "sign_ins, sign_in_throttle, kiosk_links", _v3_sign_ins_and_wall_links),
     Migration(4, "devices per room; gaps with their place; quarantine sizes",
               _v4_devices_per_room),
+    Migration(5, "sample_blocks: a batch a row, columns packed; samples converted",
+              _v5_sample_blocks),
 )
 
 
@@ -177,7 +187,8 @@ def current_version(conn: Connection) -> int:
     """The highest applied version, 0 for an empty database."""
     inspector = sa.inspect(conn)
     if not inspector.has_table(tables.schema_version.name):
-        ours = set(tables.metadata.tables) & set(inspector.get_table_names())
+        ours = (set(tables.metadata.tables) | set(legacy_tables.metadata.tables)) & set(
+            inspector.get_table_names())
         if ours:
             raise MigrationError(
                 f"the database has tables {sorted(ours)} but no schema_version table; "

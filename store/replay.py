@@ -1,15 +1,10 @@
 """Reads for replay, the sessions list and exports.
 
 - :func:`read_columns` — a columnar read of chosen device columns over a time range,
-  only the value slots asked for, straight into float64 arrays (no DataFrame). On
-  PostgreSQL the rows come packed as float8 bytes, so nothing is done per row in Python.
-  SQLite has no such function, so two C functions registered for the query pack the
-  rows (its driver would otherwise make a Python float per value, ≈0.1 µs each); the
-  rows are scanned in key order (the ``seq`` range from :mod:`store.spans`, no lookup
-  per row).
+  straight into float64 arrays (no DataFrame): the blocks of the window (one index
+  range scan per device, :mod:`store.blocks`), unpacked and sliced by numpy.
 - :func:`norm_envelope` — per time bucket, the smallest and largest Euclidean norm of
-  some columns, first/last time and count, aggregated by the database (no row reaches
-  Python, and SQLite runs without the GIL): a display-resolution overview.
+  some columns, first/last time and count: a display-resolution overview.
 - :func:`iter_samples` — :meth:`Store.read_samples` in time chunks, for long exports.
 - :func:`room_devices` — the devices of a room that recorded something in a time range.
 - :func:`session_counts` — per session: sets, planned and done reps, recorded data gaps,
@@ -21,7 +16,6 @@ Every function takes an open :class:`store.Store`; none writes.
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,10 +25,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from store import tables
+from store.blocks import decode, window
 from store.errors import UnknownDevice
 from store.rows import DeviceRow
-from store.samples import Place, device_filter
-from store.spans import stream_where
+from store.samples import Place, device_streams, fetch_blocks
 from store.store import Store
 
 S, ST, R = tables.sessions, tables.sets, tables.reps
@@ -66,19 +60,6 @@ class SessionCounts:
     gap_s: float
 
 
-def _streams(conn: Any, device: str, place: Place | None) -> list[tuple[int, tuple[str, ...]]]:
-    s, d = tables.streams, tables.devices
-    found = conn.execute(
-        sa.select(d.c.id.label("device_id"), s.c.id, s.c.cols)
-        .select_from(d.outerjoin(s, s.c.device_id == d.c.id))
-        .where(device_filter(device, place))
-        .order_by(s.c.id)
-    ).all()
-    if not found:
-        raise UnknownDevice(device)
-    return [(int(r.id), tuple(r.cols)) for r in found if r.id is not None]
-
-
 def read_columns(
     store: Store,
     device: str,
@@ -93,89 +74,17 @@ def read_columns(
     Raises :class:`store.errors.UnknownDevice`. A column no boot of the device has comes
     back all NaN.
     """
+    return _columns(store, device, columns, t0, t1, place)
+
+
+def _columns(store: Store, device: str, columns: Sequence[str], t0: float | None,
+             t1: float | None, place: Place | None) -> Columns:
     db = store._db
-    parts_t: list[np.ndarray] = []
-    parts_v: list[np.ndarray] = []
     with db.read() as conn:
-        for stream_id, cols in _streams(conn, device, place):
-            slots = [f"v{cols.index(c)}" if c in cols else None for c in columns]
-            if db.is_sqlite:
-                data = _select_sqlite(conn, stream_id, slots, t0, t1)
-            else:
-                data = _bytes_postgres(conn, stream_id, slots, t0, t1)
-            if len(data):
-                parts_t.append(data[:, 0])
-                parts_v.append(data[:, 1:])
-    if not parts_t:
-        empty = np.empty(0)
-        return Columns(device, empty, {c: empty.copy() for c in columns})
-    t = np.concatenate(parts_t)
-    v = np.concatenate(parts_v)
-    if len(parts_t) > 1:  # several boots: merge them in time
-        order = np.argsort(t, kind="stable")
-        t, v = t[order], v[order]
-    return Columns(device, t, {c: v[:, i] for i, c in enumerate(columns)})  # views
-
-
-_SQLITE_NULL = "-9e999"
-"""Stands for NULL in SQLite reads (−inf; stored values are finite), so that every value
-packs as a float; turned into NaN after."""
-
-
-def _select_sqlite(conn: Any, stream_id: int, slots: Sequence[str | None],
-                   t0: float | None, t1: float | None) -> np.ndarray:
-    """The rows packed into float64 bytes inside the query, by two C functions registered
-    for it (``struct.pack`` of a row, ``bytearray.extend``): SQLite calls them once per
-    row, so the driver never makes a Python float per value, nor a tuple per row."""
-    width = 1 + len(slots)
-    raw = conn.connection.driver_connection
-    packed = bytearray()
-    raw.create_function("dmi_pack", width, struct.Struct(f"{width}d").pack)
-    raw.create_function("dmi_keep", 1, packed.extend)
-    span = stream_where(conn, stream_id, t0, t1, "?")  # in primary key order
-    cursor = raw.cursor()
-    try:
-        if span is not None:
-            names = ", ".join(["t", *(f"ifnull({slot}, {_SQLITE_NULL})" if slot else
-                                      _SQLITE_NULL for slot in slots)])
-            cursor.execute(f"SELECT count(dmi_keep(dmi_pack({names}))) FROM samples "
-                           f"WHERE {span[0]}", span[1])
-    finally:
-        cursor.close()
-        raw.create_function("dmi_keep", 1, None)
-        raw.create_function("dmi_pack", width, None)
-    data = np.frombuffer(packed, dtype=np.float64).reshape(-1, width)
-    data[data == -np.inf] = np.nan
-    if data.shape[0] > 1 and not (np.diff(data[:, 0]) >= 0).all():
-        data = data[np.argsort(data[:, 0], kind="stable")]  # as ORDER BY t (ties by seq)
-    return data
-
-
-_PG_GROUP = 20_000
-
-
-def _bytes_postgres(conn: Any, stream_id: int, slots: Sequence[str | None],
-                    t0: float | None, t1: float | None) -> np.ndarray:
-    """Rows packed server-side into big-endian float8 bytes (``float8send``, NULL → NaN),
-    a few thousand rows per value, parsed by numpy: about 2.5× faster than fetching a
-    million rows as Python tuples, and no per-row work in Python."""
-    span = stream_where(conn, stream_id, t0, t1, "%s")
-    if span is None:
-        return np.empty((0, 1 + len(slots)))
-    where, params = span
-    packed = " || ".join(["float8send(t)", *(
-        f"float8send(coalesce({slot}, 'NaN'::float8))" if slot else "float8send('NaN'::float8)"
-        for slot in slots)])
-    sql = (f"SELECT string_agg({packed}, ''::bytea ORDER BY t) FROM samples "
-           f"WHERE {where} GROUP BY seq / {_PG_GROUP} ORDER BY seq / {_PG_GROUP}")
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql, params, binary=True)
-        raw = b"".join(bytes(row[0]) for row in cursor.fetchall())
-    finally:
-        cursor.close()
-    width = 1 + len(slots)
-    return np.frombuffer(raw, dtype=">f8").astype(np.float64).reshape(-1, width)
+        ids, streams = device_streams(conn, device, place)
+        rows = fetch_blocks(conn, db, ids, t0, t1) if streams else []
+    got = decode(rows, [(d, b) for d, b, _ in streams], columns, t0, t1)
+    return Columns(device, got.t, {c: got.values[:, i] for i, c in enumerate(columns)})
 
 
 @dataclass(frozen=True)
@@ -200,64 +109,44 @@ def norm_envelope(store: Store, device: str, columns: Sequence[str], t0: float, 
                   *, buckets: int, place: Place | None = None) -> Envelope:
     """Samples of ``device`` with ``t`` in ``[t0, t1)`` in ``buckets`` equal time buckets:
     per bucket the range of ``sqrt(sum(c**2 for c in columns))`` (e.g. the angular speed
-    from ``gx, gy, gz``), aggregated by the database (boots merged there too).
+    from ``gx, gy, gz``), boots merged; one read of the window's blocks, summed up by
+    numpy.
 
     Raises :class:`store.errors.UnknownDevice`.
     """
     if not buckets >= 1 or not t1 > t0:
         raise ValueError(f"norm_envelope needs buckets >= 1 and t1 > t0, got {buckets}, "
                          f"[{t0}, {t1})")
-    db = store._db
-    mark = db.mark
+    cols = _columns(store, device, columns, t0, t1, place)
+    width = (t1 - t0) / buckets
     # the last sample may round into bucket `buckets`: clamp it
-    bucket = (f"min(CAST((t - {mark}) / {mark} AS INTEGER), {mark})" if db.is_sqlite else
-              f"least(floor((t - {mark}) / {mark})::bigint, {mark})")
-    parts: list[str] = []
-    params: list[Any] = []
-    with db.read() as conn:
-        cursor = conn.connection.cursor()
-        try:
-            for stream_id, cols in _streams(conn, device, place):
-                slots = [f"v{cols.index(c)}" if c in cols else None for c in columns]
-                square = (" + ".join(f"{s} * {s}" for s in slots) if all(slots)
-                          else "CAST(NULL AS DOUBLE PRECISION)")
-                span = stream_where(conn, stream_id, t0, t1, mark)
-                if span is None:
-                    continue
-                where, bound = span
-                parts.append(f"SELECT {bucket} AS b, min(t) AS a, max(t) AS z, count(*) AS n, "
-                             f"min({square}) AS lo, max({square}) AS hi FROM samples "
-                             f"WHERE {where} GROUP BY b")
-                params += [t0, (t1 - t0) / buckets, buckets - 1, *bound]
-            rows: Sequence[Any] = []
-            if parts:
-                cursor.execute(f"SELECT b, min(a), max(z), sum(n), min(lo), max(hi) FROM "
-                               f"({' UNION ALL '.join(parts)}) AS per_boot GROUP BY b ORDER BY b",
-                               params)
-                rows = cursor.fetchall()
-        finally:
-            cursor.close()
-    table = np.array(rows, dtype=np.float64).reshape(-1, 6)
-    return Envelope(device, table[:, 0].astype(np.int64), table[:, 1], table[:, 2],
-                    table[:, 3].astype(np.int64), np.sqrt(table[:, 4]), np.sqrt(table[:, 5]))
+    bucket = np.minimum(np.floor((cols.t - t0) / width).astype(np.int64), buckets - 1)
+    square = sum((cols.values[c] ** 2 for c in columns), np.zeros(len(cols)))
+    if not columns:
+        square = np.full(len(cols), np.nan)
+    order = np.argsort(bucket, kind="stable")
+    bucket, t, square = bucket[order], cols.t[order], square[order]
+    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]]) if bucket.size else bucket
+    if not bucket.size:
+        empty = np.empty(0)
+        return Envelope(device, bucket, empty, empty, bucket.copy(), empty, empty)
+    return Envelope(device, bucket[starts], np.minimum.reduceat(t, starts),
+                    np.maximum.reduceat(t, starts), np.diff(np.r_[starts, bucket.size]),
+                    np.sqrt(np.fmin.reduceat(square, starts)),
+                    np.sqrt(np.fmax.reduceat(square, starts)))
 
 
 def count_between(store: Store, device: str, t0: float | None, t1: float | None,
                   place: Place | None = None) -> int:
     """How many samples of ``device`` have ``t`` in ``[t0, t1)`` (0 for an unknown device)."""
     db = store._db
-    total = 0
     with db.read() as conn:
         try:
-            streams = _streams(conn, device, place)
+            ids, streams = device_streams(conn, device, place)
         except UnknownDevice:
             return 0
-        for stream_id, _ in streams:
-            span = stream_where(conn, stream_id, t0, t1, db.mark)
-            if span is not None:
-                total += _fetchone(conn, f"SELECT count(*) FROM samples WHERE {span[0]}",
-                                   span[1])[0]
-    return total
+        rows = fetch_blocks(conn, db, ids, t0, t1) if streams else []
+    return len(decode(rows, [(d, b) for d, b, _ in streams], (), t0, t1))
 
 
 def _fetchone(conn: Any, sql: str, params: list[Any]) -> Any:
@@ -296,13 +185,26 @@ def room_devices(
     found = []
     with db.read() as conn:
         for row in in_room:
-            for stream_id, _ in _streams(conn, row.device, (site, room)):
-                span = stream_where(conn, stream_id, t0, t1, db.mark)
-                if span is not None and _fetchone(
-                        conn, f"SELECT 1 FROM samples WHERE {span[0]} LIMIT 1", span[1]):
-                    found.append(row)
-                    break
+            ids, streams = device_streams(conn, row.device, (site, room))
+            if streams and _any_row(conn, db, ids, streams, t0, t1):
+                found.append(row)
     return found
+
+
+def _any_row(conn: Any, db: Any, ids: list[int], streams: Sequence[tuple[int, str, Any]],
+             t0: float | None, t1: float | None) -> bool:
+    """Whether a sample of the devices ``ids`` has host time in ``[t0, t1)``: a block
+    whose first or last time is in it has one; else the blocks that overlap it are read."""
+    where, params = window(ids, t0, t1, db.mark)
+    bound = [x for x in (t0, t1) if x is not None]
+    for end in ("t_min", "t_max"):
+        inside = [f"{end} >= {db.mark}"] * (t0 is not None) + [f"{end} < {db.mark}"] * (
+            t1 is not None)
+        if _fetchone(conn, f"SELECT 1 FROM sample_blocks WHERE {where} AND "
+                     f"{' AND '.join(inside) or '1 = 1'} LIMIT 1", [*params, *bound]):
+            return True
+    return len(decode(fetch_blocks(conn, db, ids, t0, t1), [(d, b) for d, b, _ in streams],
+                      (), t0, t1)) > 0
 
 
 def session_counts(store: Store, session_ids: Sequence[str]) -> dict[str, SessionCounts]:

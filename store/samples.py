@@ -1,14 +1,14 @@
-"""Sample storage: idempotent batch inserts and replay reads.
+"""Sample storage: idempotent batch inserts and reads.
 
-Layout: one ``streams`` row per (device, boot) lists the device's value columns; each
-sample is one ``samples`` row ``(stream_id, seq, t, t_dev, v0 … v15)`` keyed by
-``(stream_id, seq)``, so a redelivered batch is dropped by ``ON CONFLICT DO NOTHING``.
-``t`` is host time (what replay ranges use: :mod:`store.spans` turns a time range into a
-seq range), ``t_dev`` device time. A batch's ``t`` column (irregular devices) becomes
-``t_dev`` and is not a value column. Each batch also adds one ``sample_spans`` row.
+Layout: a batch is one ``sample_blocks`` row, its columns packed (:mod:`store.blocks`);
+a sample is stored once per (device, boot, seq), so a redelivered batch is dropped and
+a re-cut one adds only its new rows (:mod:`store.sample_writes`). One ``streams`` row per
+(device, boot) lists the columns that boot has sent (at most ``tables.VALUE_SLOTS``), in
+first-seen order: a read of a device returns the union over its boots. Host time ``t``
+is what time windows select; ``t_dev`` is device time; a batch's ``t`` column (irregular
+devices) is its device time, not a value column.
 
-Inserts do no work per row in Python (see :mod:`store.sample_writes`). Device and
-stream ids are cached in memory once their transaction has committed.
+Device and stream ids are cached in memory once their transaction has committed.
 """
 
 from __future__ import annotations
@@ -27,19 +27,18 @@ from sqlalchemy.engine import Connection
 
 from contract import SampleBatch
 from store import tables
+from store.blocks import READ, decode, window
 from store.db import Database
 from store.errors import InvalidData, UnknownDevice
 from store.places import ensure_room
 from store.rows import InsertResult
-from store.sample_writes import Layout, group_runs, insert_postgres, insert_sqlite
-from store.spans import insert_spans, span_row, stream_where
+from store.sample_writes import store_batches
 
 log = logging.getLogger(__name__)
 
 RESERVED = frozenset({"t", "t_dev", "boot", "seq"})
 """Names a value column cannot have (they are the frame's own columns in replay)."""
 
-_SLOTS = tuple(f"v{i}" for i in range(tables.VALUE_SLOTS))
 Row = tuple[Any, ...]
 
 
@@ -73,23 +72,16 @@ class _Stream:
 
 
 class _Plan(NamedTuple):
-    """How one batch maps onto its stream's slots."""
+    """A batch's columns."""
 
     values: tuple[str, ...]  # the batch's value columns (without ``t``)
-    t_index: int | None  # position of the ``t`` column, if any
     reserved: tuple[str, ...]  # value columns with a reserved name
 
 
 @functools.lru_cache(maxsize=1024)
 def _plan_columns(columns: tuple[str, ...]) -> _Plan:
     values = tuple(c for c in columns if c != "t")
-    t_index = columns.index("t") if "t" in columns else None
-    return _Plan(values, t_index, tuple(sorted(RESERVED.intersection(values))))
-
-
-@functools.lru_cache(maxsize=1024)
-def _layout(plan: _Plan, cols: tuple[str, ...]) -> Layout:
-    return Layout(plan.t_index, tuple(cols.index(c) for c in plan.values))
+    return _Plan(values, tuple(sorted(RESERVED.intersection(values))))
 
 
 def _plan(index: int, batch: SampleBatch) -> _Plan:
@@ -134,19 +126,9 @@ class SampleStore:
         new_streams: dict[tuple[int, str], _Stream] = {}
         with self._db.write() as conn:
             device_ids = self._resolve_devices(conn, keys, batches, new_devices)
-            streams = self._resolve_streams(conn, batches, plans,
-                                            [device_ids[k] for k in keys], new_streams)
-            runs = group_runs(
-                (_layout(plan, stream.cols), stream.id, batch)
-                for batch, plan, stream in zip(batches, plans, streams, strict=True)
-            )
-            if self._db.is_sqlite:
-                inserted = insert_sqlite(conn, runs)
-            else:
-                inserted = insert_postgres(conn, runs)
-            spans = [span_row(sid, b, layout.t_index) for layout, members in runs
-                     for sid, b in members]
-            insert_spans(conn, spans, sqlite=self._db.is_sqlite)
+            ids = [device_ids[k] for k in keys]
+            self._resolve_streams(conn, batches, plans, ids, new_streams)
+            inserted = store_batches(conn, self._db.is_sqlite, batches, ids)
             # only once committed: ids from a rolled-back transaction never get cached
             self._db.after_commit(lambda: self._remember(new_devices, new_streams))
         return InsertResult(inserted, total - inserted)
@@ -193,10 +175,14 @@ class SampleStore:
         plans: Sequence[_Plan],
         device_ids: Sequence[int],
         new: dict[tuple[int, str], _Stream],
-    ) -> list[_Stream]:
-        out: list[_Stream] = []
+    ) -> None:
+        """Register each (device, boot) of ``batches`` with its columns (once per distinct
+        (device, boot, columns) of the call)."""
+        distinct: dict[tuple[int, str, _Plan], SampleBatch] = {}
         for batch, plan, device_id in zip(batches, plans, device_ids, strict=True):
-            key = (device_id, batch.boot)
+            distinct.setdefault((device_id, batch.boot, plan), batch)
+        for (device_id, boot, plan), batch in distinct.items():
+            key = (device_id, boot)
             stream = new.get(key)
             if stream is None:
                 with self._lock:
@@ -205,10 +191,7 @@ class SampleStore:
                 stream = self._load_stream(conn, key, batch.kind, plan.values)
                 new[key] = stream
             if not set(plan.values) <= set(stream.cols):
-                stream = self._extend_stream(conn, stream, batch, plan.values)
-                new[key] = stream
-            out.append(stream)
-        return out
+                new[key] = self._extend_stream(conn, stream, batch, plan.values)
 
     def _load_stream(
         self, conn: Connection, key: tuple[int, str], kind: str, cols: tuple[str, ...]
@@ -248,10 +231,10 @@ class SampleStore:
     # ------------------------------------------------------------------------- read
 
     def count_samples(self, device: str | None = None, place: Place | None = None) -> int:
-        query = sa.select(sa.func.count()).select_from(tables.samples)
+        k = tables.sample_blocks
+        query = sa.select(sa.func.coalesce(sa.func.sum(k.c.n), 0))
         if device is not None:
-            query = query.join(tables.streams, tables.streams.c.id == tables.samples.c.stream_id)
-            query = query.join(tables.devices, tables.devices.c.id == tables.streams.c.device_id)
+            query = query.join(tables.devices, tables.devices.c.id == k.c.device_id)
             query = query.where(device_filter(device, place))
         with self._db.read() as conn:
             return int(conn.execute(query).scalar_one())
@@ -265,78 +248,59 @@ class SampleStore:
         Columns: ``t`` (host time), ``t_dev``, ``boot``, ``seq``, then the device's own
         columns (the union over its boots, in first-seen order; NaN where a boot lacks one).
         """
-        s, d = tables.streams, tables.devices
         with self._db.read() as conn:
-            found = conn.execute(
-                sa.select(s.c.id, s.c.boot, s.c.cols)
-                .select_from(d.outerjoin(s, s.c.device_id == d.c.id))
-                .where(device_filter(device, place))
-                .order_by(s.c.id)
-            ).all()
-            if not found:
-                raise UnknownDevice(device)
-            streams = {int(r.id): (r.boot, tuple(r.cols)) for r in found if r.id is not None}
-            width = max((len(cols) for _, cols in streams.values()), default=0)
-            raw = _select_samples(conn, self._db, list(streams), width, t0, t1) if streams else []
-        return _frame(raw, streams, width)
+            ids, streams = device_streams(conn, device, place)
+            rows = fetch_blocks(conn, self._db, ids, t0, t1) if streams else []
+        names: list[str] = []
+        for _, _, cols in streams:
+            names += [c for c in cols if c not in names]
+        got = decode(rows, [(d, b) for d, b, _ in streams], names, t0, t1)
+        boots = np.array([b for _, b, _ in streams] or [""], dtype=object)
+        frame: dict[str, Any] = {
+            "t": got.t,
+            "t_dev": got.t_dev,
+            "boot": pd.Series(boots[got.stream], dtype="str"),
+            "seq": got.seq,
+        }
+        for k, name in enumerate(names):
+            frame[name] = got.values[:, k]
+        return pd.DataFrame(frame)
 
 
 # ----------------------------------------------------------------------------- helpers
 
 
-def _select_samples(
-    conn: Connection,
-    db: Database,
-    stream_ids: list[int],
-    width: int,
-    t0: float | None,
-    t1: float | None,
-) -> list[Row]:
-    names = ", ".join(("stream_id", "seq", "t", "t_dev", *_SLOTS[:width]))
-    parts, params = [], []
-    for stream_id in stream_ids:
-        span = stream_where(conn, stream_id, t0, t1, db.mark)
-        if span is not None:
-            parts.append(f"SELECT {names} FROM samples WHERE {span[0]}")
-            params += span[1]
-    if not parts:
+Stream = tuple[int, str, tuple[str, ...]]
+"""(device id, boot, its columns)."""
+
+
+def device_streams(conn: Connection, device: str, place: Place | None
+                   ) -> tuple[list[int], list[Stream]]:
+    """The ids of the devices named ``device`` (in ``place``, if given) and their streams,
+    oldest first. Raises :class:`UnknownDevice` if there is no such device."""
+    s, d = tables.streams, tables.devices
+    found = conn.execute(
+        sa.select(d.c.id.label("device_id"), s.c.id, s.c.boot, s.c.cols)
+        .select_from(d.outerjoin(s, s.c.device_id == d.c.id))
+        .where(device_filter(device, place))
+        .order_by(s.c.id)
+    ).all()
+    if not found:
+        raise UnknownDevice(device)
+    ids = sorted({int(r.device_id) for r in found})
+    return ids, [(int(r.device_id), r.boot, tuple(r.cols)) for r in found if r.id is not None]
+
+
+def fetch_blocks(conn: Connection, db: Database, device_ids: Sequence[int],
+                 t0: float | None, t1: float | None) -> list[Row]:
+    """The blocks (columns :data:`store.blocks.READ`) of ``device_ids`` that may hold a
+    row with host time in ``[t0, t1)``."""
+    if not device_ids:
         return []
-    sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS picked ORDER BY t, stream_id, seq"
+    where, params = window(device_ids, t0, t1, db.mark)
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(sql, params)
+        cursor.execute(f"SELECT {READ} FROM sample_blocks WHERE {where}", params)
         return list(cursor.fetchall())
     finally:
         cursor.close()
-
-
-def _frame(
-    raw: list[Row], streams: dict[int, tuple[str, tuple[str, ...]]], width: int
-) -> pd.DataFrame:
-    names: list[str] = []
-    for _, cols in streams.values():
-        names += [c for c in cols if c not in names]
-    n = len(raw)
-    data = np.array(raw, dtype=np.float64).reshape(n, 4 + width) if n else np.empty((0, 4 + width))
-    stream_of = data[:, 0].astype(np.int64)
-    ids = list(streams)
-    boots = np.array([streams[i][0] for i in ids], dtype=object)
-    position = np.searchsorted(np.array(ids, dtype=np.int64), stream_of)
-    frame: dict[str, Any] = {
-        "t": data[:, 2],
-        "t_dev": data[:, 3],
-        "boot": pd.Series(boots[position] if n else [], dtype="str"),
-        "seq": data[:, 1].astype(np.int64),
-    }
-    same = len({cols for _, cols in streams.values()}) <= 1
-    for name in names:
-        if same:
-            frame[name] = data[:, 4 + names.index(name)]
-            continue
-        column = np.full(n, np.nan)
-        for sid, (_, cols) in streams.items():
-            if name in cols:
-                mask = stream_of == sid
-                column[mask] = data[mask, 4 + cols.index(name)]
-        frame[name] = column
-    return pd.DataFrame(frame)

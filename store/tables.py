@@ -1,11 +1,9 @@
 """Table definitions (SQLAlchemy Core) — the current schema, as the last migration leaves it.
 
 Times are float seconds since the epoch (host clock) unless named ``t_dev`` (device
-clock). Sample values live in a fixed set of nullable float slots ``v0 … v15``; the
-``streams`` row of a (device, boot) says which device column each slot holds. That keeps
-one narrow, clustered table for every device kind, so inserts are a single executemany
-and a replay read is one primary-key range scan per stream (``sample_spans`` turns a time
-range into the seq range: :mod:`store.spans`).
+clock). Samples are stored a batch to a row (``sample_blocks``, the columns packed: see
+:mod:`store.blocks`); the ``streams`` row of a (device, boot) lists every column that
+boot has sent, in first-seen order (what a read of the device returns).
 
 Changing a table here needs a new step in :mod:`store.migrations` (see there).
 """
@@ -16,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from contract.vocab import QUALITIES, REP_SOURCES, ROLES
 
 VALUE_SLOTS = 16
-"""Value columns per sample row (``v0`` … ``v15``); matches ``contract.MAX_COLUMNS``."""
+"""Distinct value columns a (device, boot) may have; matches ``contract.MAX_COLUMNS``."""
 
 
 metadata = sa.MetaData(
@@ -95,32 +93,26 @@ streams = sa.Table(
     sa.UniqueConstraint("device_id", "boot"),
 )
 
-samples = sa.Table(
-    "samples",
+sample_blocks = sa.Table(
+    "sample_blocks",
     metadata,
-    sa.Column("stream_id", sa.Integer, nullable=False),
-    sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("t", Time, nullable=False),
-    sa.Column("t_dev", Time, nullable=False),
-    *(sa.Column(f"v{i}", sa.Double, nullable=True) for i in range(VALUE_SLOTS)),
-    sa.PrimaryKeyConstraint("stream_id", "seq"),
-    # Clustered on (stream_id, seq) in SQLite: inserts append, replay reads are local.
-    # No index on t: time ranges go through sample_spans (one row a batch, not a sample).
-    sqlite_with_rowid=False,
-)
-
-sample_spans = sa.Table(
-    "sample_spans",
-    metadata,
-    # one row per stored batch: its seq range and (a little wider than) its host times,
-    # so that a time range becomes a seq range of samples' primary key
-    sa.Column("stream_id", sa.Integer, nullable=False),
-    sa.Column("seq0", sa.BigInteger, nullable=False),
-    sa.Column("seq1", sa.BigInteger, nullable=False),
-    sa.Column("t_min", Time, nullable=False),
+    # one row per stored batch (or the part of a batch not stored before): its columns
+    # packed as little-endian float64 arrays, one after the other (store.blocks)
+    sa.Column("device_id", sa.Integer, nullable=False),  # devices.id (no FK: see v4)
+    sa.Column("boot", Name, nullable=False),
+    sa.Column("seq0", sa.BigInteger, nullable=False),  # seq of the first row
+    sa.Column("n", sa.Integer, nullable=False),  # rows, seq0 … seq0 + n - 1
+    sa.Column("t_dev", Time, nullable=False),  # the batch's: row i at t_dev + i * period
+    sa.Column("t_host", Time, nullable=False),  # host time of device time t_dev
+    sa.Column("period", sa.Double, nullable=False),
+    sa.Column("cols", sa.String(1100), nullable=False),  # the packed columns' names, "a,b,…"
+    sa.Column("t_min", Time, nullable=False),  # the rows' host times: [t_min, t_max]
     sa.Column("t_max", Time, nullable=False),
-    sa.PrimaryKeyConstraint("stream_id", "seq0"),
-    sqlite_with_rowid=False,
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.PrimaryKeyConstraint("device_id", "boot", "seq0"),
+    # time windows: blocks span at most store.blocks.BLOCK_SPAN seconds of host time, so
+    # a window is a range of t_min
+    sa.Index("ix_sample_blocks_device_id_t_min", "device_id", "t_min", "t_max"),
 )
 
 gaps = sa.Table(

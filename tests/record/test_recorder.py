@@ -226,14 +226,12 @@ def test_batch_the_store_refuses_is_quarantined_and_the_others_stored(
     store.close()
 
 
-@pytest.mark.parametrize("bulk", [True, False], ids=["bulk-client", "paho-client"])
 def test_committed_messages_are_acknowledged_and_never_come_again(
-    mosquitto: RunningBroker, site: str, tmp_path: Path, bulk: bool
+    mosquitto: RunningBroker, site: str, tmp_path: Path
 ) -> None:
     store = open_store(tmp_path / "db.sqlite")
     client_id = f"rec-{site}"
-    first = Recorder(mosquitto.address("recorder"), store, client_id=client_id, site=site,
-                     bulk=bulk)
+    first = Recorder(mosquitto.address("recorder"), store, client_id=client_id, site=site)
     first.start()
     assert first.wait_connected(5)
     time.sleep(0.2)
@@ -243,8 +241,7 @@ def test_committed_messages_are_acknowledged_and_never_come_again(
     assert wait_until(lambda: first.stats.batches == 300)
     first.stop()
     # the same persistent session again: the broker has nothing left to deliver
-    second = Recorder(mosquitto.address("recorder"), store, client_id=client_id, site=site,
-                      bulk=bulk)
+    second = Recorder(mosquitto.address("recorder"), store, client_id=client_id, site=site)
     second.start()
     assert second.wait_connected(5)
     publish_all(pub, [(topic, make_batch(300 * ROWS).encode())])  # one new batch, as a marker

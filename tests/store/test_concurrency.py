@@ -85,3 +85,36 @@ def test_two_recorders_inserting_the_same_batches_store_each_sample_once(store_u
     finally:
         for s in stores:
             s.close()
+
+
+def test_two_recorders_storing_re_cut_batches_store_each_sample_once(store_url: str) -> None:
+    """One writer has batches of 25, the other the same rows cut into batches of 40: the
+    blocks they store overlap in seq, never in what is stored."""
+    of_25 = [batch(i * 25) for i in range(40)]
+    of_40 = [batch(i * 40, 40, latency=0.2) for i in range(25)][::-1]
+    stores = [open_store(store_url), open_store(store_url)]
+    stores[0].upsert_device("s", "room-1", "board-1", "board")
+    results = []
+    errors: list[BaseException] = []
+
+    def record(store: Store, work: list) -> None:  # type: ignore[type-arg]
+        try:
+            for i in range(0, len(work), 5):
+                results.append(store.insert_batches(work[i : i + 5], [("s", "room-1")] * 5))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record, args=(s, w))
+               for s, w in zip(stores, (of_25, of_40), strict=True)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert errors == []
+        assert sum(r.inserted for r in results) == 1000
+        assert sum(r.duplicates for r in results) == 1000
+        assert sorted(stores[0].read_samples("board-1")["seq"]) == list(range(1000))
+    finally:
+        for s in stores:
+            s.close()

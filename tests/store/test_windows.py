@@ -1,18 +1,15 @@
-"""Time ranges through sample_spans, on SQLite and PostgreSQL: every read of a time window
+"""Time windows over packed blocks, on SQLite and PostgreSQL: every read of a time window
 returns exactly the rows whose host time is in it — whatever the order of host times,
-with redelivered and re-cut batches, irregular devices and several boots — and a store
-written before the spans existed upgrades in place with the same answers."""
+with redelivered and re-cut batches, irregular devices, several boots and batches
+longer than a block may span."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import sqlalchemy as sa
 
 from contract import SampleBatch
-from store import Store, open_store
-from store.db import create_engine, to_url
-from store.migrations import MIGRATIONS
+from store import Store
 from store.replay import count_between, norm_envelope, read_columns, room_devices
 from tests.store.factories import BOARD, T0, batch
 
@@ -29,6 +26,11 @@ def awkward_batches() -> list[SampleBatch]:
     irregular = tuple((0.013 * i - 0.02 * (i % 5 == 4), 1.0 * i, 2.0, 3.0, 4.0) for i in range(40))
     out.append(SampleBatch("board-2", "board", "b1", 0, 0.0, 0.01, T0 + 1.0, ("t", *BOARD),
                            irregular))
+    # slow and irregular rows over more host time than one block spans (BLOCK_SPAN)
+    out.append(batch(0, 300, device="board-3", period=0.5))
+    jumps = tuple((200.0 * (i % 3) - 7.0 * i, float(i), 0.0, 0.0, 0.0) for i in range(30))
+    out.append(SampleBatch("board-3", "board", "b2", 0, 0.0, 0.01, T0 + 900.0, ("t", *BOARD),
+                           jumps))
     return out
 
 
@@ -56,7 +58,7 @@ def windows(store: Store, device: str) -> list[tuple[float | None, float | None]
     return [(None, None), *((x, None) for x in e), *((None, x) for x in e), *pairs]
 
 
-@pytest.mark.parametrize("device", ["board-1", "board-2"])
+@pytest.mark.parametrize("device", ["board-1", "board-2", "board-3"])
 def test_every_time_window_reads_exactly_its_rows(filled: Store, device: str) -> None:
     everything = filled.read_samples(device)
     t_all = everything["t"].to_numpy()
@@ -95,43 +97,3 @@ def test_envelope_and_room_devices_see_the_window_only(filled: Store) -> None:
     assert [d.device for d in room_devices(filled, "site", "room-1", late, t.max() + 1)] == [
         "board-1"]
     assert room_devices(filled, "site", "room-1", t.max() + 1, t.max() + 2) == []
-
-
-def test_a_store_written_before_spans_upgrades_with_the_same_answers(store_url: str) -> None:
-    with open_store(store_url) as fresh_copy:  # the answers to expect, on a current store
-        for b in awkward_batches():
-            fresh_copy.insert_batches([b])
-        probes = windows(fresh_copy, "board-1")[::4]
-        expected = [fresh_copy.read_samples("board-1", a, b)["seq"].tolist() for a, b in probes]
-    # the same data as schema version 1 stored it: an index on samples.t, no spans
-    old_url = store_url + ("-v1" if "://" not in store_url else "")
-    if "://" in store_url:  # PostgreSQL: start the schema again
-        engine = create_engine(to_url(store_url))
-        with engine.begin() as conn:
-            for table in ("schema_version", *reversed(_table_names(conn))):
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table} CASCADE")
-        engine.dispose()
-    with open_store(old_url, migrations=MIGRATIONS[:1]) as old:
-        for b in awkward_batches():
-            old.insert_batches([b])
-    engine = create_engine(to_url(old_url))
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE sample_spans")
-        conn.exec_driver_sql("CREATE INDEX ix_samples_stream_id_t ON samples (stream_id, t)")
-    engine.dispose()
-
-    with open_store(old_url) as upgraded:
-        assert upgraded.schema_version == len(MIGRATIONS)
-        got = [upgraded.read_samples("board-1", a, b)["seq"].tolist() for a, b in probes]
-        assert got == expected
-        upgraded.insert_batches([batch(500, 25)])  # and it goes on recording
-        assert upgraded.count_samples("board-1") == 725
-    engine = create_engine(to_url(old_url))
-    with engine.connect() as conn:
-        indexes = [ix["name"] for ix in sa.inspect(conn).get_indexes("samples")]
-    engine.dispose()
-    assert "ix_samples_stream_id_t" not in indexes
-
-
-def _table_names(conn: sa.Connection) -> list[str]:
-    return [t for t in sa.inspect(conn).get_table_names() if t != "schema_version"]
