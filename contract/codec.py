@@ -18,13 +18,13 @@ import msgspec
 
 from contract.derived import RoomState, decode_room_state
 from contract.errors import SchemaError
-from contract.messages import DeviceStatus, Event, Message, SampleBatch
+from contract.messages import DeviceStatus, Event, LiveFrame, Message, SampleBatch
 from contract.topics import Topic, parse_topic
 
-M = TypeVar("M", SampleBatch, DeviceStatus, Event)
+M = TypeVar("M", SampleBatch, DeviceStatus, Event, LiveFrame)
 
 _DECODERS: dict[type, msgspec.json.Decoder[Any]] = {
-    cls: msgspec.json.Decoder(cls) for cls in (SampleBatch, DeviceStatus, Event)}
+    cls: msgspec.json.Decoder(cls) for cls in (SampleBatch, DeviceStatus, Event, LiveFrame)}
 _PATH = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.S)
 _MISSING = re.compile(r"^Object missing required field `([^`]*)`$")
 
@@ -48,7 +48,7 @@ def _schema_error(exc: msgspec.ValidationError) -> SchemaError:
 
 
 def decode_as(cls: type[M], payload: bytes | str) -> M:
-    """``payload`` as a ``cls`` message (SampleBatch, DeviceStatus or Event)."""
+    """``payload`` as a ``cls`` message (SampleBatch, DeviceStatus, Event or LiveFrame)."""
     try:
         return _DECODERS[cls].decode(payload)  # type: ignore[no-any-return]
     except SchemaError:
@@ -96,6 +96,10 @@ def decode_event(payload: bytes | str) -> Event:
     return decode_as(Event, payload)
 
 
+def decode_live(payload: bytes | str) -> LiveFrame:
+    return decode_as(LiveFrame, payload)
+
+
 def decode(topic: str, payload: bytes | str
            ) -> tuple[Topic, Message | RoomState | None]:
     """The topic and its message (a room snapshot on a derived topic); ``None`` for an
@@ -108,6 +112,11 @@ def decode(topic: str, payload: bytes | str
         if batch.device != parsed.device:
             raise SchemaError("device", f"{batch.device!r} does not match the topic")
         return parsed, batch
+    if parsed.leaf == "live":
+        frame = decode_live(payload)
+        if frame.device != parsed.device:
+            raise SchemaError("device", f"{frame.device!r} does not match the topic")
+        return parsed, frame
     if parsed.leaf == "status":
         if not payload:
             return parsed, None
