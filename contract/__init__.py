@@ -50,11 +50,11 @@ from contract.vocab import (
 )
 
 __all__ = [
-    "EVENT_TYPES", "KINDS", "LIVE_COLUMNS", "MAX_COLUMNS", "MAX_LIVE_ROWS", "MAX_DATA_DEPTH", "MAX_ROWS", "MAX_SEQ", "MAX_TEXT",
-    "SCHEMA_VERSION", "STATES", "TOPIC_ROOT", "ContractError", "DeviceStatus", "DmiError",
-    "Event", "Kind", "LiveFrame",
-    "Message", "Note", "RoomState", "SampleBatch", "SchemaError", "State", "SwaySnapshot",
-    "Tilt", "Topic", "decode", "decode_as", "decode_batch", "decode_event",
-    "decode_live", "decode_room_state", "decode_status", "derived_topic", "events_topic", "live_topic", "parse_topic",
-    "samples_topic", "status_topic", "subscription",
+    "EVENT_TYPES", "KINDS", "LIVE_COLUMNS", "MAX_COLUMNS", "MAX_DATA_DEPTH", "MAX_LIVE_ROWS",
+    "MAX_ROWS", "MAX_SEQ", "MAX_TEXT", "SCHEMA_VERSION", "STATES", "TOPIC_ROOT",
+    "ContractError", "DeviceStatus", "DmiError", "Event", "Kind", "LiveFrame", "Message",
+    "Note", "RoomState", "SampleBatch", "SchemaError", "State", "SwaySnapshot", "Tilt",
+    "Topic", "decode", "decode_as", "decode_batch", "decode_event", "decode_live",
+    "decode_room_state", "decode_status", "derived_topic", "events_topic", "live_topic",
+    "parse_topic", "samples_topic", "status_topic", "subscription",
 ]
