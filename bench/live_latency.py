@@ -63,7 +63,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._stack import Stack, start_stack  # noqa: E402
-from dmi_live.demo import LIVE_BATCHING  # noqa: E402
+from dmi_live.demo import STORED_BATCHING  # noqa: E402
 from ingest.service import BatchPolicy  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -374,10 +374,10 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring")
     parser.add_argument("--baseline-interval-ms", type=int, default=40)
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--batch-size", type=int, default=LIVE_BATCHING.batch_size,
+    parser.add_argument("--batch-size", type=int, default=STORED_BATCHING.batch_size,
                         help="ingest batch (samples); default: the demo's")
     parser.add_argument("--max-latency-ms", type=float,
-                        default=LIVE_BATCHING.max_latency * 1000,
+                        default=STORED_BATCHING.max_latency * 1000,
                         help="ingest: a batch leaves after this long even when not full")
     parser.add_argument("--live-js", type=Path,
                         help="serve this file instead of assets/live.js (to measure a change)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import msgspec
 
@@ -100,12 +100,23 @@ def decode_live(payload: bytes | str) -> LiveFrame:
     return decode_as(LiveFrame, payload)
 
 
-def decode(topic: str, payload: bytes | str
-           ) -> tuple[Topic, Message | RoomState | None]:
+@overload
+def decode(topic: str, payload: bytes | str, *, live: Literal[False] = False
+           ) -> tuple[Topic, Message | RoomState | None]: ...
+@overload
+def decode(topic: str, payload: bytes | str, *, live: Literal[True]
+           ) -> tuple[Topic, Message | LiveFrame | RoomState | None]: ...
+def decode(topic: str, payload: bytes | str, *, live: bool = False
+           ) -> tuple[Topic, Message | LiveFrame | RoomState | None]:
     """The topic and its message (a room snapshot on a derived topic); ``None`` for an
     empty payload on a status topic (a cleared retained status). Raises
     :class:`SchemaError` for anything else it cannot accept, including a device's message
-    that names another device than its topic, or a snapshot of another room."""
+    that names another device than its topic, or a snapshot of another room.
+
+    Live frames are for screens: only a caller that draws them says ``live=True``; for
+    everyone else (the recorder, the session engine) a live topic is refused, so a live
+    frame can never be stored by mistake.
+    """
     parsed = parse_topic(topic)
     if parsed.leaf == "samples":
         batch = decode_batch(payload)
@@ -113,6 +124,8 @@ def decode(topic: str, payload: bytes | str
             raise SchemaError("device", f"{batch.device!r} does not match the topic")
         return parsed, batch
     if parsed.leaf == "live":
+        if not live:
+            raise SchemaError("topic", "a live frame is drawn, never stored: not taken here")
         frame = decode_live(payload)
         if frame.device != parsed.device:
             raise SchemaError("device", f"{frame.device!r} does not match the topic")

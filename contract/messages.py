@@ -214,7 +214,7 @@ class LiveFrame(msgspec.Struct, frozen=True):
     covers; the host time of a row is ``t_host + (t - t_dev)``. ``null`` marks a value
     that cannot be drawn (the centre of pressure while nobody stands on the board).
     ``ellipse`` (boards): the 95 % prediction ellipse of the last 10 s of centre of
-    pressure as ``[cx, cy, major, minor, angle_rad]`` (cm), ``null`` while there is none.
+    pressure as ``[cx, cy, semi_major, semi_minor, angle_rad]`` (cm), ``null`` while there is none.
     """
 
     device: str
@@ -377,4 +377,5 @@ def _encode(message: msgspec.Struct) -> bytes:
     return _ENCODER.encode(message)
 
 
-Message = SampleBatch | DeviceStatus | Event | LiveFrame
+Message = SampleBatch | DeviceStatus | Event
+"""The messages that are stored (a live frame never is)."""

@@ -1,9 +1,11 @@
 """The one thread that owns the ingest's MQTT clients.
 
-Source threads hand it sample batches and device statuses through a queue. It writes
-batches into the :class:`~ingest.spool.Spool`, publishes them at QoS 1 and removes each
-from the spool only when the broker acknowledges it; after a reconnect every
-unacknowledged batch is sent again.
+Source threads hand it sample batches, device statuses and live frames through a queue.
+It writes batches into the :class:`~ingest.spool.Spool`, publishes them at QoS 1 and
+removes each from the spool only when the broker acknowledges it; after a reconnect every
+unacknowledged batch is sent again. Live frames take the other road: published at once at
+QoS 0 on the device's ``live`` topic, never spooled, and dropped (counted) while the
+broker is away — a screen wants the next fresh frame, not a late one.
 
 Each device also has its own small status connection whose last will is that device's
 retained ``offline`` status, so a crashed ingest or a pulled network cable turns every
@@ -22,7 +24,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from msgspec.structs import replace
 
-from contract import DeviceStatus, SampleBatch, samples_topic, status_topic
+from contract import DeviceStatus, LiveFrame, SampleBatch, live_topic, samples_topic, status_topic
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
 from ingest.spool import Spool
 
@@ -39,6 +41,8 @@ class ForwarderStats:
     published: int = 0
     acked: int = 0
     connects: int = 0
+    live_sent: int = 0
+    live_dropped: int = 0
 
 
 class _Link:
@@ -114,7 +118,7 @@ class Forwarder(threading.Thread):
         self.room = room
         self.client_id = client_id
         self.stats = ForwarderStats()
-        self._inbox: queue.Queue[SampleBatch | DeviceStatus] = queue.Queue()
+        self._inbox: queue.Queue[SampleBatch | DeviceStatus | LiveFrame] = queue.Queue()
         self._halt = threading.Event()
         self._main = _Link(make_client(address, client_id=client_id), address, client_id)
         self._main.client.on_publish = safe_callback(self._on_publish)
@@ -131,7 +135,7 @@ class Forwarder(threading.Thread):
 
     # ------------------------------------------------------------------ other threads
 
-    def submit(self, item: SampleBatch | DeviceStatus) -> None:
+    def submit(self, item: SampleBatch | DeviceStatus | LiveFrame) -> None:
         self._inbox.put(item)
 
     def stop(self, *, timeout: float = 5.0) -> None:
@@ -182,6 +186,8 @@ class Forwarder(threading.Thread):
             if isinstance(item, SampleBatch):
                 topic = samples_topic(self.site, self.room, item.device)
                 batches.append((topic, item.encode(), 1, False))
+            elif isinstance(item, LiveFrame):
+                self._publish_live(item)
             else:
                 self._set_status(item)
             try:
@@ -190,6 +196,17 @@ class Forwarder(threading.Thread):
                 break
         if batches:
             self.stats.spooled += self.spool.put_many(batches)
+
+    def _publish_live(self, frame: LiveFrame) -> None:
+        if not self._main.connected:
+            self.stats.live_dropped += 1
+            return
+        info = self._main.client.publish(live_topic(self.site, self.room, frame.device),
+                                         frame.encode(), qos=0)
+        if info.rc == mqtt.MQTT_ERR_SUCCESS:
+            self.stats.live_sent += 1
+        else:
+            self.stats.live_dropped += 1
 
     def _publish_pending(self) -> None:
         room = WINDOW - len(self._inflight)
