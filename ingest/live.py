@@ -47,6 +47,8 @@ MIN_LOAD_KG = 5.0
 ELLIPSE_WINDOW_S = 10.0
 ELLIPSE_MIN_POINTS = 25
 """Half a second of points on the board before an ellipse means anything."""
+STANDING_SHARE = 0.8
+"""Of the median load of the last 10 s: below, the child is stepping on or off."""
 
 
 class LiveFramer:
@@ -73,7 +75,7 @@ class LiveFramer:
         self._tilt: TrunkTilt | None = None
         self._pending: list[tuple[float, ...]] = []  # (t_dev, values…) not sent yet
         self._newest: tuple[float, ...] | None = None
-        self._recent: deque[tuple[float, float, float]] = deque(
+        self._recent: deque[tuple[float, float, float, float]] = deque(
             maxlen=int(ELLIPSE_WINDOW_S * DISPLAY_HZ["board"]) + 1)
         self._last_sent = -math.inf
         self.frames = 0
@@ -140,15 +142,23 @@ class LiveFramer:
         return out
 
     def _remember(self, rows: np.ndarray) -> None:
-        for t, ml, ap, _load in rows:
+        for t, ml, ap, load in rows:
             if math.isfinite(ml) and math.isfinite(ap):
-                self._recent.append((t, ml, ap))
+                self._recent.append((t, ml, ap, load))
+            else:  # nobody on the board: the next ellipse starts with the next stance
+                self._recent.clear()
 
     def _ellipse(self, newest_t: float) -> tuple[float, float, float, float, float] | None:
+        """The sway ellipse of the last 10 s of standing: points where the board bears
+        less than :data:`STANDING_SHARE` of the child's weight (stepping on or off, one
+        foot on the floor) are not sway, and would stretch it."""
         recent = [p for p in self._recent if p[0] >= newest_t - ELLIPSE_WINDOW_S]
         if len(recent) < ELLIPSE_MIN_POINTS:
             return None
         pts = np.array(recent)
+        pts = pts[pts[:, 3] >= STANDING_SHARE * np.median(pts[:, 3])]
+        if len(pts) < ELLIPSE_MIN_POINTS:
+            return None
         try:
             e = prediction_ellipse(pts[:, 1], pts[:, 2])
         except AnalysisError:

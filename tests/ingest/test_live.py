@@ -170,3 +170,19 @@ def test_live_frames_go_out_at_qos_0_beside_the_stored_batches_never_through_the
     assert len(samples) <= forwarder.stats.spooled <= service.samples / 25 + 4
     assert forwarder.stats.live_sent > 5 * forwarder.stats.spooled
     spool.close()
+
+
+def test_the_ellipse_after_stepping_back_on_is_the_childs_sway_not_the_step() -> None:
+    room = SimulatedRoom(seed=1, speed=0)
+    t = 0.0
+    while room.phase_at(t).name != "off":
+        t += 1.0
+    off = room.phase_at(t)
+    rest = room.phase_at(off.end + 0.01)  # standing still again before the next exercise
+    assert rest.name == "rest"
+    frames, _ = frames_of(room, 0, rest.end)
+    after = [f.ellipse for f in frames if off.end + 1.0 < f.t_dev and f.ellipse is not None]
+    # the simulated child steps on from 5 cm to the side: none of that is in the ellipse,
+    # which shows the sway of quiet standing (a child's: about a centimetre)
+    assert len(after) > 20
+    assert max(e[2] for e in after) < 1.5
