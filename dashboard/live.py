@@ -249,7 +249,7 @@ class LiveHub:
     # ------------------------------------------------------------------ browsers
 
     def stream(self, room: str, *, guard: StreamGuard | None = None,
-               max_rate_hz: float = 30.0, heartbeat_s: float = 10.0
+               max_rate_hz: float = 60.0, heartbeat_s: float = 10.0
                ) -> Generator[str, None, None]:
         """Server-sent events for one browser: a JSON frame whenever new data arrived.
 

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 DEMO_ROOM = "room-1"
 # Stored samples go in batches of 25 (a quarter second at 100 Hz) at QoS 1 through the
-# spool; the wall draws the ingest's live frames (QoS 0, every 30 ms, never stored), so
+# spool; the wall draws the ingest's live frames (QoS 0, every 20 ms, never stored), so
 # the batches need not be small to keep it fresh (bench/live_latency.py).
 STORED_BATCHING = BatchPolicy(batch_size=25, max_latency=0.5)
 DEMO_USER = "therapist"

@@ -38,8 +38,9 @@ from ingest.devices.base import BOARD_COLUMNS, IMU_COLUMNS, Reading, Source
 
 log = logging.getLogger(__name__)
 
-FRAME_EVERY_S = 0.03
-"""At most one frame per device this often (about 33 a second)."""
+FRAME_EVERY_S = 0.02
+"""At most one frame per device this often: a board at 100 Hz sends 50 a second of one
+point each (its display rate), an IMU 25; slower devices as often as they have a point."""
 DISPLAY_HZ = {"board": 50.0, "imu": 25.0}
 """Points per second a screen draws, per kind."""
 MIN_LOAD_KG = 5.0
