@@ -3,7 +3,11 @@
  * Finds the element with data-live-room, opens the room's server-sent-event stream and
  * applies what arrives: plot points (at most one redraw per plot per animation frame,
  * merging every frame that arrived in between), device lights, and the session state
- * into [data-live=…] fields. No Dash callback runs per frame. On the wall, keys send
+ * into [data-live=…] fields. No Dash callback runs per frame. The points are the
+ * ingest's live frames, relayed by the server: nothing is computed here but the
+ * ellipse's outline from its centre, semi-axes and angle.
+ * While nobody stands on the board (the frames carry no centre of pressure) the page
+ * says so ([data-board-empty] on the root) and keeps the last good picture. On the wall, keys send
  * actions: space = +1 rep, backspace = −1 rep, s = start/stop set.
  * Counters for tests and benchmarks are on window.dmiLive.
  */
@@ -36,11 +40,15 @@
     this.cop = { t: [], x: [], y: [] };
     this.tilt = { t: [], pitch: [], roll: [] };
     this.ellipse = null;
+    this.boardEmpty = false;
     this.state = null;
     this.dirty = { cop: false, tilt: false };
     this.newestHostT = 0;
     this.scheduled = false;
     this.closed = false;
+    this.measure();
+    this.onResize = this.measure.bind(this);
+    window.addEventListener("resize", this.onResize);
     this.open();
     this.timer = setInterval(this.tick.bind(this), 250);
     if (root.getAttribute("data-live-keys") === "wall") {
@@ -77,7 +85,32 @@
     this.closed = true;
     this.es.close();
     clearInterval(this.timer);
+    window.removeEventListener("resize", this.onResize);
     if (this.onKey) { document.removeEventListener("keydown", this.onKey); }
+  };
+
+  // The wall's unit (CSS --u: 16 px on a 1920×1080 screen) sets the plots' type, margins,
+  // markers and lines, so ticks stay readable from across the room on any screen.
+  Session.prototype.measure = function () {
+    var px = parseFloat(window.getComputedStyle(this.root).fontSize) || 16;
+    this.scale = Math.round(px / 16 * 100) / 100;
+    this.dirty.cop = this.dirty.tilt = true;
+    this.schedule && this.schedule();
+  };
+
+  var PLOT_FONT = 26, MARGIN = { l: 95, r: 24, t: 12, b: 80 };
+
+  Session.prototype.fit = function (el, id) {
+    if (el._dmiScale === this.scale) { return; }
+    el._dmiScale = this.scale;
+    var k = this.scale, layout = { "font.size": Math.round(PLOT_FONT * k) };
+    for (var side in MARGIN) { layout["margin." + side] = Math.round(MARGIN[side] * k); }
+    window.Plotly.relayout(el, layout);
+    if (id === "wall-cop-graph") {
+      window.Plotly.restyle(el, { "marker.size": 8 * k, "line.width": 3 * k }, [0, 1]);
+    } else {
+      window.Plotly.restyle(el, { "line.width": 3 * k }, [0, 1]);
+    }
   };
 
   Session.prototype.banner = function (state, text) {
@@ -112,12 +145,22 @@
         this.take(d, entry);
       }
     }
-    if (frame.ellipse !== undefined) { this.ellipse = frame.ellipse; this.dirty.cop = true; }
+    if (frame.ellipse && !this.boardEmpty) { this.ellipse = outline(frame.ellipse); this.dirty.cop = true; }
     if (frame.state !== undefined) { this.state = frame.state; stats.states += 1; this.showState(); }
     if (frame.score !== undefined) { this.showScore(frame.score); }
     this.lights();
     this.schedule();
   };
+
+  // [cx, cy, semi-major, semi-minor, angle] → a closed outline of 49 points
+  function outline(e) {
+    var xs = [], ys = [], c = Math.cos(e[4]), s = Math.sin(e[4]);
+    for (var i = 0; i <= 48; i++) {
+      var a = 2 * Math.PI * i / 48, u = e[2] * Math.cos(a), v = e[3] * Math.sin(a);
+      xs.push(e[0] + c * u - s * v); ys.push(e[1] + s * u + c * v);
+    }
+    return { x: xs, y: ys };
+  }
 
   function append(target, values, keep) {
     Array.prototype.push.apply(target, values);
@@ -127,7 +170,13 @@
   Session.prototype.take = function (d, entry) {
     var newest = entry.t[entry.t.length - 1];
     if (d.kind === "board") {
-      append(this.cop.t, entry.t, 4000); append(this.cop.x, entry.ml, 4000); append(this.cop.y, entry.ap, 4000);
+      var t = [], x = [], y = [];
+      for (var i = 0; i < entry.t.length; i++) {  // only points with a centre of pressure
+        if (entry.ml[i] !== null && entry.ap[i] !== null) { t.push(entry.t[i]); x.push(entry.ml[i]); y.push(entry.ap[i]); }
+      }
+      this.showEmpty(entry.ml[entry.ml.length - 1] === null);
+      if (!t.length) { return; }
+      append(this.cop.t, t, 4000); append(this.cop.x, x, 4000); append(this.cop.y, y, 4000);
       this.dirty.cop = true;
     } else if (d.kind === "imu" && (d.placement === "trunk" || !this.tiltDevice)) {
       this.tiltDevice = this.tiltDevice || d.name;
@@ -138,6 +187,14 @@
       return;  // not drawn: its samples are not what a draw shows
     }
     if (newest > this.newestHostT) { this.newestHostT = newest; }
+  };
+
+  // Nobody on the board: say so, keep the last good trail and ellipse (faded by CSS).
+  Session.prototype.showEmpty = function (empty) {
+    if (empty === this.boardEmpty) { return; }
+    this.boardEmpty = empty;
+    this.root.setAttribute("data-board-empty", empty ? "1" : "0");
+    this.field("board-empty", empty ? "Nobody on the board" : "");
   };
 
   function trim(series, keys, from) {
@@ -179,6 +236,9 @@
     var started = performance.now();
     var drew = false;
     var cop = plot("wall-cop-graph");
+    var tilt = plot("wall-tilt-graph");
+    if (cop) { this.fit(cop, "wall-cop-graph"); }
+    if (tilt) { this.fit(tilt, "wall-tilt-graph"); }
     if (cop && this.dirty.cop && this.cop.t.length) {
       var tEnd = this.cop.t[this.cop.t.length - 1];
       trim(this.cop, ["t", "x", "y"], tEnd - TRAIL_S);
@@ -192,7 +252,6 @@
       });
       this.dirty.cop = false; drew = true;
     }
-    var tilt = plot("wall-tilt-graph");
     if (tilt && this.dirty.tilt && this.tilt.t.length) {
       var t1 = this.tilt.t[this.tilt.t.length - 1];
       trim(this.tilt, ["t", "pitch", "roll"], t1 - TILT_S);

@@ -1,9 +1,13 @@
-"""The live stack for browser benchmarks, in this process, on free ports, in a temp folder:
-Mosquitto (``start_broker``), the dashboard (``start_dashboard``), an ingest of one board
-and three IMUs at 100 Hz, and optionally the polling baseline page on its own port."""
+"""The live stack for browser benchmarks, on free ports, in a temp folder: Mosquitto
+(``start_broker``), the dashboard (``start_dashboard``) in this process, an ingest of one
+board and three IMUs at 100 Hz (in a process of its own, as a clinic runs it beside the
+devices, or with ``ingest_process=False`` in this one, as the demo does), and optionally
+the polling baseline page on its own port."""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -28,7 +32,7 @@ class Stack:
     settings: Settings
     broker: Any
     dashboard: services.DashboardHandle
-    ingest: services.IngestHandle
+    ingest: Any  # an IngestHandle, or an IngestProcess
     wall_url: str
     baseline_url: str | None = None
     baseline_cursors: Any = None
@@ -69,8 +73,37 @@ def simulated_sources() -> list[Any]:
     return [board, trunk, pelvis, head]
 
 
+def _run_ingest(settings: Settings, policy: BatchPolicy, ready: Any, stop: Any) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handle = services.start_ingest(settings, ROOM, simulated_sources(), policy=policy)
+    ready.set()
+    stop.wait()
+    handle.stop()
+
+
+class IngestProcess:
+    """The room's ingest in a process of its own (spawned: nothing shared with this one)."""
+
+    def __init__(self, settings: Settings, policy: BatchPolicy) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._ready, self._stop = ctx.Event(), ctx.Event()
+        self.process = ctx.Process(target=_run_ingest, name="ingest", daemon=True,
+                                   args=(settings, policy, self._ready, self._stop))
+        self.process.start()
+        if not self._ready.wait(30):
+            self.stop()
+            raise RuntimeError("the ingest process did not start")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
 def start_stack(data_dir: Path, *, baseline: bool = True, baseline_interval_ms: int = 40,
-                policy: BatchPolicy | None = None) -> Stack:
+                policy: BatchPolicy | None = None, ingest_process: bool = True) -> Stack:
     settings = Settings(data_dir=data_dir, broker=BrokerSettings(port=free_port()),
                         http_port=free_port()).with_secret_key()
     broker, settings = services.start_broker(settings, fallback=False, pick_free_port=True)
@@ -80,8 +113,9 @@ def start_stack(data_dir: Path, *, baseline: bool = True, baseline_interval_ms: 
         broker.stop()
         raise
     try:
-        ingest = services.start_ingest(settings, ROOM, simulated_sources(),
-                                       policy=policy or BatchPolicy(10, 0.1))
+        policy = policy or BatchPolicy(25, 0.5)
+        ingest: Any = (IngestProcess(settings, policy) if ingest_process else
+                       services.start_ingest(settings, ROOM, simulated_sources(), policy=policy))
     except BaseException:
         dashboard.stop()
         broker.stop()

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import msgspec
 
 from contract.derived import RoomState, decode_room_state
 from contract.errors import SchemaError
-from contract.messages import DeviceStatus, Event, Message, SampleBatch
+from contract.messages import DeviceStatus, Event, LiveFrame, Message, SampleBatch
 from contract.topics import Topic, parse_topic
 
-M = TypeVar("M", SampleBatch, DeviceStatus, Event)
+M = TypeVar("M", SampleBatch, DeviceStatus, Event, LiveFrame)
 
 _DECODERS: dict[type, msgspec.json.Decoder[Any]] = {
-    cls: msgspec.json.Decoder(cls) for cls in (SampleBatch, DeviceStatus, Event)}
+    cls: msgspec.json.Decoder(cls) for cls in (SampleBatch, DeviceStatus, Event, LiveFrame)}
 _PATH = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.S)
 _MISSING = re.compile(r"^Object missing required field `([^`]*)`$")
 
@@ -48,7 +48,7 @@ def _schema_error(exc: msgspec.ValidationError) -> SchemaError:
 
 
 def decode_as(cls: type[M], payload: bytes | str) -> M:
-    """``payload`` as a ``cls`` message (SampleBatch, DeviceStatus or Event)."""
+    """``payload`` as a ``cls`` message (SampleBatch, DeviceStatus, Event or LiveFrame)."""
     try:
         return _DECODERS[cls].decode(payload)  # type: ignore[no-any-return]
     except SchemaError:
@@ -96,18 +96,40 @@ def decode_event(payload: bytes | str) -> Event:
     return decode_as(Event, payload)
 
 
-def decode(topic: str, payload: bytes | str
-           ) -> tuple[Topic, Message | RoomState | None]:
+def decode_live(payload: bytes | str) -> LiveFrame:
+    return decode_as(LiveFrame, payload)
+
+
+@overload
+def decode(topic: str, payload: bytes | str, *, live: Literal[False] = False
+           ) -> tuple[Topic, Message | RoomState | None]: ...
+@overload
+def decode(topic: str, payload: bytes | str, *, live: Literal[True]
+           ) -> tuple[Topic, Message | LiveFrame | RoomState | None]: ...
+def decode(topic: str, payload: bytes | str, *, live: bool = False
+           ) -> tuple[Topic, Message | LiveFrame | RoomState | None]:
     """The topic and its message (a room snapshot on a derived topic); ``None`` for an
     empty payload on a status topic (a cleared retained status). Raises
     :class:`SchemaError` for anything else it cannot accept, including a device's message
-    that names another device than its topic, or a snapshot of another room."""
+    that names another device than its topic, or a snapshot of another room.
+
+    Live frames are for screens: only a caller that draws them says ``live=True``; for
+    everyone else (the recorder, the session engine) a live topic is refused, so a live
+    frame can never be stored by mistake.
+    """
     parsed = parse_topic(topic)
     if parsed.leaf == "samples":
         batch = decode_batch(payload)
         if batch.device != parsed.device:
             raise SchemaError("device", f"{batch.device!r} does not match the topic")
         return parsed, batch
+    if parsed.leaf == "live":
+        if not live:
+            raise SchemaError("topic", "a live frame is drawn, never stored: not taken here")
+        frame = decode_live(payload)
+        if frame.device != parsed.device:
+            raise SchemaError("device", f"{frame.device!r} does not match the topic")
+        return parsed, frame
     if parsed.leaf == "status":
         if not payload:
             return parsed, None

@@ -1,4 +1,5 @@
-"""The messages of wire schema v1: sample batches, device statuses, session events.
+"""The messages of wire schema v1: sample batches, device statuses, session events, and
+the live frames the screens draw.
 
 Declared as frozen ``msgspec`` structs: the types and bounds below are the schema (the
 decoder checks them in C while it parses, and names the field at fault), and
@@ -193,6 +194,90 @@ class DeviceStatus(msgspec.Struct, frozen=True):
         return _encode(self)
 
 
+MAX_LIVE_ROWS = 64
+MAX_LIVE_VALUE = 1e4
+MAX_LIVE_SPAN_S = 10.0
+"""No drawn value (cm, kg, degrees) is larger: beyond, it comes from nonsense loads."""
+LIVE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "board": ("t", "ml", "ap", "load"), "imu": ("t", "pitch", "roll")}
+"""A live frame's columns by kind: ``t`` device time (s); a board's centre of pressure
+``ml`` (+right) and ``ap`` (+forward) in cm and its total ``load`` in kg; an IMU's trunk
+``pitch`` (+forward) and ``roll`` (+right) in degrees."""
+
+
+class LiveFrame(msgspec.Struct, frozen=True):
+    """What a screen draws of one device since its previous frame: a few points, fresh.
+
+    Published by the ingest at QoS 0 every few tens of milliseconds, computed there once
+    with the session engine's own functions (``analysis.cop``, ``analysis.imu``); never
+    stored. ``seq``, ``t_dev`` and ``t_host`` are those of the newest sample the frame
+    covers; the host time of a row is ``t_host + (t - t_dev)``. ``null`` marks a value
+    that cannot be drawn (the centre of pressure while nobody stands on the board).
+    ``ellipse`` (boards): the 95 % prediction ellipse of the last 10 s of centre of
+    pressure as ``[cx, cy, semi_major, semi_minor, angle_rad]`` (cm), ``null`` while there is none.
+    """
+
+    device: str
+    kind: Kind
+    boot: str
+    seq: Seq
+    t_dev: Finite
+    t_host: Positive
+    columns: tuple[str, ...] = msgspec.field(name="cols")
+    rows: Annotated[tuple[tuple[float | None, ...], ...],
+                    Meta(min_length=1, max_length=MAX_LIVE_ROWS)]
+    ellipse: tuple[float, float, float, float, float] | None = None
+    v: Literal[1] = 1
+
+    def __post_init__(self) -> None:
+        try:
+            _check_header(self.device, self.kind, self.boot, self.columns)
+        except TypeError:
+            _check_header.__wrapped__(self.device, self.kind, self.boot, self.columns)
+        check_int("seq", self.seq)
+        check_number("t_dev", self.t_dev)
+        check_number("t_host", self.t_host, positive=True)
+        wanted = LIVE_COLUMNS[self.kind]
+        if self.columns != wanted:
+            raise SchemaError("cols", f"a {self.kind} frame has the columns "
+                                      f"{', '.join(wanted)}")
+        if not 1 <= len(self.rows) <= MAX_LIVE_ROWS:
+            raise SchemaError("rows", f"expected 1–{MAX_LIVE_ROWS} rows")
+        for i, row in enumerate(self.rows):
+            if not isinstance(row, tuple) or len(row) != len(wanted):
+                raise SchemaError(f"rows[{i}]", f"expected {len(wanted)} values")
+            for j, value in enumerate(row):
+                if value is None and j > 0:
+                    continue
+                if not _drawable(value, limit=math.inf if j == 0 else MAX_LIVE_VALUE):
+                    raise SchemaError(f"rows[{i}][{j}]", f"{value!r} is not a finite number"
+                                      + ("" if j == 0 else f" within ±{MAX_LIVE_VALUE:g}"))
+            if not -MAX_LIVE_SPAN_S <= row[0] - self.t_dev <= 1e-9:  # type: ignore[operator]
+                raise SchemaError(f"rows[{i}][0]", f"time {row[0]!r} is not within "
+                                  f"{MAX_LIVE_SPAN_S:g} s before t_dev")
+        if self.ellipse is not None:
+            for k, value in enumerate(self.ellipse):
+                if not _drawable(value, limit=MAX_LIVE_VALUE):
+                    raise SchemaError(f"ellipse[{k}]", f"{value!r} is not a finite number "
+                                                       f"within ±{MAX_LIVE_VALUE:g}")
+
+    def host_times(self) -> list[float]:
+        offset = self.t_host - self.t_dev
+        return [float(row[0]) + offset for row in self.rows]  # type: ignore[arg-type]
+
+    def encode(self) -> bytes:
+        return _encode(self)
+
+
+def _drawable(value: object, *, limit: float) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and abs(value) <= limit
+    except OverflowError:
+        return False
+
+
 # Required keys of an event's ``data`` for each type, with their checks.
 _EVENT_FIELDS: dict[str, dict[str, str]] = {
     "session_start": {"child": "ident"},
@@ -293,3 +378,4 @@ def _encode(message: msgspec.Struct) -> bytes:
 
 
 Message = SampleBatch | DeviceStatus | Event
+"""The messages that are stored (a live frame never is)."""

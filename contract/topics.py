@@ -6,6 +6,7 @@ Topics::
     dmi/v1/{site}/{room}/dev/{device}/status    retained; the last will says offline
     dmi/v1/{site}/{room}/events                 QoS 1: session/set start-stop, reps, tags, notes
     dmi/v1/{site}/{room}/derived                metrics snapshots and detected reps
+    dmi/v1/{site}/{room}/dev/{device}/live      QoS 0, small drawn frames (never stored)
 
 Privacy: topics carry only identifiers (site, room, device), never a name.
 """
@@ -18,13 +19,13 @@ from contract.errors import SchemaError
 from contract.vocab import check_segment
 
 TOPIC_ROOT = "dmi/v1"
-DEVICE_LEAVES = ("samples", "status")
+DEVICE_LEAVES = ("samples", "status", "live")
 ROOM_LEAVES = ("events", "derived")
 
 
 @dataclass(frozen=True)
 class Topic:
-    """A parsed topic: ``leaf`` is samples, status, events or derived."""
+    """A parsed topic: ``leaf`` is samples, status, live, events or derived."""
 
     site: str
     room: str
@@ -55,6 +56,10 @@ def samples_topic(site: str, room: str, device: str) -> str:
 
 def status_topic(site: str, room: str, device: str) -> str:
     return str(Topic(site, room, "status", device))
+
+
+def live_topic(site: str, room: str, device: str) -> str:
+    return str(Topic(site, room, "live", device))
 
 
 def events_topic(site: str, room: str) -> str:

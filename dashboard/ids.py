@@ -43,6 +43,7 @@ REMOTE_SESSION_START = "remote-session-start"
 REMOTE_SESSION_END = "remote-session-end"
 WALL_COUNT = "wall-rep-count"
 WALL_GAUGE = "wall-steadiness-gauge"
+WALL_BOARD_EMPTY = "wall-board-empty"
 
 # replay, sessions, progress
 REPLAY_ROOT = "replay-root"

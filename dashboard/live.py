@@ -1,10 +1,13 @@
 """The live hub: one MQTT subscription per dashboard process, ring buffers per device,
 and a push stream (server-sent events) per browser.
 
-Samples are turned into what the screens draw as they arrive — centre of pressure in cm
-for boards, trunk pitch/roll in degrees for IMUs — and kept for ``keep_s`` seconds per
-device. Each browser stream keeps a cursor per device and receives everything since its
-cursor (never "the latest sample"), so a slow browser skips nothing it has room for.
+The hub relays: the ingest publishes what the screens draw as small live frames (centre
+of pressure in cm and load for boards, trunk pitch/roll in degrees for IMUs, the board's
+ellipse; :mod:`ingest.live`), computed there once with the session engine's functions.
+The hub decodes them (:func:`contract.decode`), keeps ``keep_s`` seconds per device and
+computes nothing of its own; it never reads the stored sample batches. Each browser
+stream keeps a cursor per device and receives everything since its cursor (never "the
+latest sample"), so a slow browser skips nothing it has room for.
 
 Every message is either applied or counted as a reject with its reason
 (:attr:`LiveHub.stats`); rejects are logged a few at a time, then summarised. A stream
@@ -25,16 +28,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import paho.mqtt.client as mqtt
 
-from analysis.cop import cop_from_loads
-from analysis.errors import AnalysisError
-from analysis.imu import TrunkTilt
-from contract import DeviceStatus, Event, RoomState, SampleBatch, events_topic, subscription
+from contract import DeviceStatus, Event, LiveFrame, RoomState, events_topic, subscription
 from dashboard.live_decode import Rejected, decode
 from dashboard.live_feeds import (
     CHANNELS,
     DEFAULT_SWAY_REFERENCE_CM2,
     DISPLAY_HZ,
-    ELLIPSE_WINDOW_S,
     MAX_DEVICES_PER_ROOM,
     DeviceFeed,
     Ring,
@@ -51,15 +50,12 @@ if TYPE_CHECKING:
     from dashboard.streams import StreamGuard
 
 __all__ = [
-    "CHANNELS", "DEFAULT_SWAY_REFERENCE_CM2", "DISPLAY_HZ", "ELLIPSE_WINDOW_S",
-    "MAX_DEVICES_PER_ROOM", "DeviceFeed", "HubStats", "LiveHub", "Ring", "RoomFeed",
-    "steadiness",
+    "CHANNELS", "DEFAULT_SWAY_REFERENCE_CM2", "DISPLAY_HZ", "MAX_DEVICES_PER_ROOM",
+    "DeviceFeed", "HubStats", "LiveHub", "Ring", "RoomFeed", "steadiness",
 ]
 
 log = logging.getLogger(__name__)
 
-# what a screen can draw: larger values (cm, degrees) come only from nonsense loads
-MAX_DRAWN = 1e4
 _MAX_REASONS = 64
 
 
@@ -89,7 +85,8 @@ class HubStats:
 
 
 class LiveHub:
-    """Subscribes once to the site's samples and statuses and fans them out to browsers.
+    """Subscribes once to the site's live frames, statuses, events and room states and fans
+    them out to browsers.
 
     ``max_streams`` and ``max_streams_per_principal`` cap the browser streams this
     process serves (:attr:`streams`); the routes answer the excess with HTTP 429.
@@ -145,7 +142,7 @@ class LiveHub:
         if reason_failed(reason):
             log.error("live hub: broker refused connection: %s", reason)
             return
-        client.subscribe([(subscription(self.site, "+", "samples"), 0),
+        client.subscribe([(subscription(self.site, "+", "live"), 0),
                           (subscription(self.site, "+", "status"), 1),
                           (subscription(self.site, "+", "events"), 1),
                           (subscription(self.site, "+", "derived"), 0)])
@@ -159,8 +156,8 @@ class LiveHub:
         try:
             topic, message = decode(msg.topic, msg.payload)
             room = topic.room
-            if isinstance(message, SampleBatch):
-                self.add_batch(room, message)
+            if isinstance(message, LiveFrame):
+                self.add_frame(room, message)
             elif isinstance(message, DeviceStatus):
                 self.set_status(room, message)
             elif isinstance(message, RoomState):
@@ -171,8 +168,6 @@ class LiveHub:
             self._reject(msg.topic, exc.reason, str(exc))
         except RoomFull as exc:
             self._reject(msg.topic, "room full", str(exc))
-        except AnalysisError as exc:
-            self._reject(msg.topic, "not drawable", str(exc))
         except Exception as exc:  # a bug: one message must still cost only itself
             self._reject(msg.topic, f"error: {type(exc).__name__}", repr(exc), bug=True)
         else:
@@ -196,40 +191,19 @@ class LiveHub:
                 feed = self.rooms[room] = RoomFeed(room)
             return feed
 
-    @staticmethod
-    def _display_rows(batch: SampleBatch) -> np.ndarray:
-        """Indices of the rows drawn: every k-th sample counted back from the batch's
-        newest, so the newest sample is always on screen (not up to k-1 periods later)."""
-        step = max(1, round(DISPLAY_HZ[batch.kind] ** -1 / batch.period))
-        return np.arange(len(batch.rows) - 1, -1, -step)[::-1]
-
-    def add_batch(self, room: str, batch: SampleBatch) -> None:
-        """Draw ``batch`` (checked by :func:`dashboard.live_decode.decode`); raises
+    def add_frame(self, room: str, frame: LiveFrame) -> None:
+        """Keep ``frame`` (checked by :func:`contract.decode`) for the browsers; raises
         :class:`RoomFull` for a device the room has no slot for."""
-        rows = np.asarray(batch.rows, dtype=float)
-        cols = {c: rows[:, i] for i, c in enumerate(batch.columns)}
-        times = np.asarray(batch.host_times())
+        values = np.array([row[1:] for row in frame.rows], dtype=float)  # None → NaN
+        rows = np.column_stack([frame.host_times(), values])
         feed_room = self._room(room)
         with feed_room.changed:
-            feed = feed_room.device(batch.device, batch.kind, batch.period,
+            feed = feed_room.device(frame.device, frame.kind, 1.0 / DISPLAY_HZ[frame.kind],
                                     keep_s=self.keep_s, now=self._clock())
-            with np.errstate(all="ignore"):  # nonsense loads give NaN, dropped below
-                if batch.kind == "board":
-                    ml, ap, _valid = cop_from_loads(cols["fl"], cols["fr"], cols["bl"],
-                                                    cols["br"])
-                    values = np.column_stack([times, ml, ap])
-                else:
-                    if feed.tilt is None:
-                        feed.tilt = TrunkTilt(fs=1.0 / batch.period)
-                    acc = np.column_stack([cols["ax"], cols["ay"], cols["az"]])
-                    gyr = np.column_stack([cols["gx"], cols["gy"], cols["gz"]])
-                    pitch, roll = feed.tilt.update(acc, gyr)
-                    values = np.column_stack([times, pitch, roll])
-                values = values[self._display_rows(batch)]
-                drawn = values[:, 1:]
-                drawn[~(np.abs(drawn) <= MAX_DRAWN)] = np.nan
-            feed.ring.extend(values)
+            feed.ring.extend(rows)
             feed.last_data = time.time()
+            if frame.kind == "board" and feed is feed_room.board():
+                feed_room.ellipse = None if frame.ellipse is None else list(frame.ellipse)
             feed_room.version += 1
             feed_room.changed.notify_all()
 
@@ -275,7 +249,7 @@ class LiveHub:
     # ------------------------------------------------------------------ browsers
 
     def stream(self, room: str, *, guard: StreamGuard | None = None,
-               max_rate_hz: float = 30.0, heartbeat_s: float = 10.0
+               max_rate_hz: float = 60.0, heartbeat_s: float = 10.0
                ) -> Generator[str, None, None]:
         """Server-sent events for one browser: a JSON frame whenever new data arrived.
 

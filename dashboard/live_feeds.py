@@ -17,17 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from analysis.errors import AnalysisError
-from analysis.imu import TrunkTilt
 from analysis.score import stability_score
-from analysis.sway import prediction_ellipse
-from contract import DeviceStatus, RoomState
+from contract import LIVE_COLUMNS, DeviceStatus, RoomState
+from ingest.live import DISPLAY_HZ
 
-CHANNELS = {"board": ("ml", "ap"), "imu": ("pitch", "roll")}
-# What the screens draw, per kind (Hz). The SVG redraw is the limit of a live page, so
-# the rings keep only what is drawn; the IMU orientation filter still sees every sample.
-DISPLAY_HZ = {"board": 50.0, "imu": 25.0}
-ELLIPSE_WINDOW_S = 10.0
+CHANNELS = {kind: columns[1:] for kind, columns in LIVE_COLUMNS.items()}
+"""What a ring keeps per kind besides the host time: the live frames' columns."""
 # Steadiness on the wall: sway relative to a typical young child's 95 % ellipse over
 # 10 s of play-standing (cm²). 100 = still, 50 = typical, 20 = twice as much sway.
 # The family view uses the child's own reference instead.
@@ -83,7 +78,6 @@ class DeviceFeed:
     device: str
     kind: str
     ring: Ring
-    tilt: TrunkTilt | None = None
     status: DeviceStatus | None = None
     last_data: float = 0.0
     heard: float = 0.0  # monotonic time of its last sample or status
@@ -98,8 +92,7 @@ class RoomFeed:
     state: RoomState | None = None
     state_json: dict[str, Any] | None = None
     last_set: dict[str, Any] | None = None
-    ellipse: dict[str, list[float]] | None = None
-    ellipse_at: int = -1
+    ellipse: list[float] | None = None  # the board's latest, as its frames carry it
     max_devices: int = MAX_DEVICES_PER_ROOM
 
     def device(self, name: str, kind: str, period: float, *, keep_s: float,
@@ -110,8 +103,8 @@ class RoomFeed:
         if feed is None and len(self.devices) >= self.max_devices:
             self._evict_silent(now)
         if feed is None or feed.kind != kind:
-            # rows are kept counting back from each batch's newest sample, so small batches
-            # keep up to twice the nominal display rate: room for that
+            # a frame always carries its newest sample, so frames may hold a little more
+            # than the display rate: room for twice that
             hz = 2 * min(DISPLAY_HZ[kind], 1.0 / period)
             feed = DeviceFeed(name, kind, Ring(CHANNELS[kind], max(16, int(keep_s * hz))))
             self.devices[name] = feed
@@ -127,19 +120,3 @@ class RoomFeed:
 
     def board(self) -> DeviceFeed | None:
         return next((d for d in self.devices.values() if d.kind == "board"), None)
-
-    def ellipse_outline(self) -> dict[str, list[float]] | None:
-        """The live 95 % ellipse of the board's last 10 s, computed once per new data."""
-        board = self.board()
-        if board is None or board.ring.written == self.ellipse_at:
-            return self.ellipse
-        self.ellipse_at = board.ring.written
-        rows, _ = board.ring.since(0)
-        recent = rows[rows[:, 0] >= rows[-1, 0] - ELLIPSE_WINDOW_S] if len(rows) else rows
-        try:
-            xs, ys = prediction_ellipse(recent[:, 1], recent[:, 2]).outline(48)
-        except AnalysisError:
-            self.ellipse = None
-        else:
-            self.ellipse = {"x": np.round(xs, 3).tolist(), "y": np.round(ys, 3).tolist()}
-        return self.ellipse

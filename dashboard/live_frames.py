@@ -33,9 +33,10 @@ class StreamView:
 def room_frame(room: RoomFeed, view: StreamView) -> dict[str, Any] | None:
     """Everything new in ``room`` for the stream of ``view`` (updated), or None.
 
-    Keys: ``state`` and ``score`` when the room state changed, ``ellipse`` with new board
-    data, ``devices`` (new rows per channel, a status when it changed), ``gone`` (devices
-    the room no longer shows), ``now``. Call under ``room.changed``.
+    Keys: ``state`` and ``score`` when the room state changed, ``ellipse`` (the board's
+    ``[cx, cy, semi_major, semi_minor, angle]`` or None) with new board data, ``devices``
+    (new rows per channel, a status when it changed), ``gone`` (devices the room no
+    longer shows), ``now``. Call under ``room.changed``.
     """
     frame: dict[str, Any] = {}
     if room.state is not view.sent_state:
@@ -44,7 +45,7 @@ def room_frame(room: RoomFeed, view: StreamView) -> dict[str, Any] | None:
         frame["score"] = steadiness(room.state)
     board = room.board()
     if board is not None and board.ring.written > view.cursor(board):
-        frame["ellipse"] = room.ellipse_outline()
+        frame["ellipse"] = room.ellipse
     gone = [name for name in view.feeds if name not in room.devices]
     for name in gone:
         del view.feeds[name]

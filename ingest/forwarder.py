@@ -1,9 +1,11 @@
 """The one thread that owns the ingest's MQTT clients.
 
-Source threads hand it sample batches and device statuses through a queue. It writes
-batches into the :class:`~ingest.spool.Spool`, publishes them at QoS 1 and removes each
-from the spool only when the broker acknowledges it; after a reconnect every
-unacknowledged batch is sent again.
+Source threads hand it sample batches, device statuses and live frames through a queue.
+It writes batches into the :class:`~ingest.spool.Spool`, publishes them at QoS 1 and
+removes each from the spool only when the broker acknowledges it; after a reconnect every
+unacknowledged batch is sent again. Live frames take the other road: handed to a
+:class:`~ingest.live_sender.LiveSender` (its own connection and thread, so they never wait
+behind a spool write), published at once at QoS 0, never spooled.
 
 Each device also has its own small status connection whose last will is that device's
 retained ``offline`` status, so a crashed ingest or a pulled network cable turns every
@@ -22,14 +24,15 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from msgspec.structs import replace
 
-from contract import DeviceStatus, SampleBatch, samples_topic, status_topic
-from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
+from contract import DeviceStatus, LiveFrame, SampleBatch, samples_topic, status_topic
+from ingest.link import Link
+from ingest.live_sender import LiveSender
+from ingest.mqtt import BrokerAddress, make_client, reason_failed, safe_callback
 from ingest.spool import Spool
 
 log = logging.getLogger(__name__)
 
 WINDOW = 200  # batches in flight at once
-BACKOFF_MAX = 5.0
 REFUSED_RETRY_S = 5.0  # the broker refused a batch (not authorized…): wait before retrying
 
 
@@ -39,62 +42,6 @@ class ForwarderStats:
     published: int = 0
     acked: int = 0
     connects: int = 0
-
-
-class _Link:
-    """A client with its reconnect back-off; all methods run on the forwarder thread."""
-
-    def __init__(self, client: mqtt.Client, address: BrokerAddress, name: str) -> None:
-        self.client = client
-        self.address = address
-        self.name = name
-        self.connected = False
-        self.closing = False
-        self.started = False
-        self.next_try = 0.0
-        self.backoff = 0.2
-        client.on_connect = safe_callback(self._on_connect)
-        client.on_disconnect = safe_callback(self._on_disconnect)
-
-    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        if reason_failed(reason):
-            log.error("%s: broker refused the connection: %s", self.name, reason)
-            return
-        self.connected = True
-        self.backoff = 0.2
-
-    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any,
-                       props: Any) -> None:
-        if self.connected and not self.closing:
-            log.warning("%s: disconnected from broker (%s)", self.name, reason)
-        self.connected = False
-
-    def service(self, now: float) -> bool:
-        """Connect or reconnect when due, then run one network step; True when connected."""
-        if not self.connected and now >= self.next_try and not self._socket_open():
-            try:
-                if self.started:
-                    self.client.reconnect()
-                else:
-                    connect(self.client, self.address)
-                    self.started = True
-            except OSError as exc:
-                log.warning("%s: cannot reach broker %s:%s (%s); retrying in %.1fs",
-                            self.name, self.address.host, self.address.port, exc, self.backoff)
-                self.next_try = now + self.backoff
-                self.backoff = min(self.backoff * 2, BACKOFF_MAX)
-                return False
-        if self.started:
-            rc = self.client.loop(timeout=0.0)
-            if rc != mqtt.MQTT_ERR_SUCCESS and self.connected:
-                self.connected = False
-            if rc != mqtt.MQTT_ERR_SUCCESS and now >= self.next_try:
-                self.next_try = now + self.backoff
-                self.backoff = min(self.backoff * 2, BACKOFF_MAX)
-        return self.connected
-
-    def _socket_open(self) -> bool:
-        return self.started and self.client.socket() is not None
 
 
 class Forwarder(threading.Thread):
@@ -116,13 +63,14 @@ class Forwarder(threading.Thread):
         self.stats = ForwarderStats()
         self._inbox: queue.Queue[SampleBatch | DeviceStatus] = queue.Queue()
         self._halt = threading.Event()
-        self._main = _Link(make_client(address, client_id=client_id), address, client_id)
+        self._main = Link(make_client(address, client_id=client_id), address, client_id)
+        self.live = LiveSender(address, site=site, room=room, client_id=f"{client_id}-live")
         self._main.client.on_publish = safe_callback(self._on_publish)
         self._inflight: dict[int, int] = {}
         self._acked: list[int] = []
         self._last_sent = 0
         self._status: dict[str, DeviceStatus] = {}
-        self._status_links: dict[str, _Link] = {}
+        self._status_links: dict[str, Link] = {}
         self._status_dirty: set[str] = set()
         self._was_connected = False
         self._alarm = False
@@ -131,12 +79,20 @@ class Forwarder(threading.Thread):
 
     # ------------------------------------------------------------------ other threads
 
-    def submit(self, item: SampleBatch | DeviceStatus) -> None:
-        self._inbox.put(item)
+    def submit(self, item: SampleBatch | DeviceStatus | LiveFrame) -> None:
+        if isinstance(item, LiveFrame):
+            self.live.submit(item)
+        else:
+            self._inbox.put(item)
+
+    def start(self) -> None:
+        self.live.start()
+        super().start()
 
     def stop(self, *, timeout: float = 5.0) -> None:
         """Flush what is spooled (up to ``timeout``), publish offline statuses, disconnect."""
         self._flush_deadline = time.monotonic() + timeout
+        self.live.stop()
         self._halt.set()
         self.join(timeout + 2)
 
@@ -250,7 +206,7 @@ class Forwarder(threading.Thread):
                 self.address, client_id=f"{self.client_id}-{status.device}",
                 will=(topic, will.encode()),
             )
-            link = _Link(client, self.address, f"{self.client_id}/{status.device}")
+            link = Link(client, self.address, f"{self.client_id}/{status.device}")
             self._status_links[status.device] = link
 
     def _published_status(self, device: str) -> DeviceStatus:

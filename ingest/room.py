@@ -185,8 +185,8 @@ def _room(doc: dict[str, Any], report: _Report) -> RoomConfig | None:
 
 
 def _batching(section: object, report: _Report) -> BatchPolicy | None:
-    """``[batching] samples = 10, max_latency_ms = 100``: a wall screen that should update
-    25 times a second wants 5 samples / 50 ms; more rooms per broker want larger batches."""
+    """``[batching] samples = 25, max_latency_ms = 500``: how stored samples are batched
+    (10–25 a batch; the wall draws the live frames, which do not wait for a batch)."""
     if not isinstance(section, dict):
         report(("batching",), "must be a table")
         return None

@@ -5,7 +5,9 @@ malformed lines; the count goes out in the device status); when the device disap
 reports the device offline with the reason, reopens it with back-off (at most 1 s between
 tries, so a replugged device resumes within about 2 s) and carries on. Readings are cut
 into batches of at most ``batch_size`` samples or ``max_latency`` seconds, whichever
-comes first.
+comes first. Beside the batches (stored), each reader hands over a small live frame of
+its device every few tens of milliseconds for the screens (:mod:`ingest.live`; drawn,
+never stored).
 
 Time. Every sample keeps the device's own time (``t_dev``). Host times come from a
 :class:`~ingest.clock.ClockFit` per device boot: each reading's host receive time goes
@@ -27,10 +29,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from contract import DeviceStatus, SampleBatch, State
+from contract import DeviceStatus, LiveFrame, SampleBatch, State
 from ingest.clock import ClockFit, ClockModel
 from ingest.devices.base import DeviceUnavailable, Reading, Source
 from ingest.devices.common import new_boot_id
+from ingest.live import FRAME_EVERY_S, LiveFramer
+
+Item = SampleBatch | DeviceStatus | LiveFrame
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +135,18 @@ class Batcher:
             out.append(self._cut(self.policy.batch_size))
         return out + self._flush_if_old()
 
+    @property
+    def next_seq(self) -> int:
+        """The sequence number the next reading will get."""
+        return self._seq + len(self._pending)
+
+    def host_time(self, t_dev: float, newest: float) -> float:
+        """The host (wall) time of device time ``t_dev`` as the batches will say it, given
+        ``newest``, the device time of the newest reading added."""
+        if self.fit_clock:
+            return self._fit.to_host(t_dev) + self._wall_offset
+        return self.monotonic() + self._wall_offset - (newest - t_dev)
+
     def flush(self, model: ClockModel | None = None) -> list[SampleBatch]:
         """Cut everything pending (``model``: the fit it belongs to, if not the current)."""
         out = []
@@ -201,14 +218,25 @@ def _irregular(rows: Sequence[Reading], period: float) -> bool:
 
 
 class DeviceReader(threading.Thread):
-    """Reads one source until stopped; never raises."""
+    """Reads one source until stopped; never raises.
 
-    def __init__(self, source: Source, submit: Callable[[SampleBatch | DeviceStatus], None],
-                 policy: BatchPolicy) -> None:
+    With ``live_every_s`` (seconds, or None for none) it also hands over a live frame of
+    the device that often (:class:`~ingest.live.LiveFramer`).
+    """
+
+    def __init__(self, source: Source, submit: Callable[[Item], None],
+                 policy: BatchPolicy, *, live_every_s: float | None = FRAME_EVERY_S) -> None:
         super().__init__(name=f"reader-{source.device}", daemon=True)
         self.source = source
         self.submit = submit
         self.batcher = Batcher(source, policy)
+        self.live: LiveFramer | None = None
+        if live_every_s is not None:
+            try:
+                self.live = LiveFramer(source, every_s=live_every_s,
+                                       monotonic=self.batcher.monotonic)
+            except ValueError as exc:  # a device without what screens draw: stored only
+                log.warning("%s: no live frames: %s", source.device, exc)
         self.samples = 0
         self._halt = threading.Event()
         self._state = ""
@@ -251,6 +279,7 @@ class DeviceReader(threading.Thread):
                     self._report("online")
                 readings = self.source.read(0.05)
                 self._send(self.batcher.add(readings))
+                self._frame(readings)
                 self._update_status(bool(readings))
             except DeviceUnavailable as exc:
                 self._send(self.batcher.flush())
@@ -288,6 +317,23 @@ class DeviceReader(threading.Thread):
         ):
             self._report(state, reason)
 
+    def _frame(self, readings: list[Reading]) -> None:
+        """Hand over a live frame when one is due; a failure costs the frame only."""
+        if self.live is None or not readings:
+            return
+        batcher = self.batcher
+        newest = readings[-1].t_dev
+        try:
+            frame = self.live.add(
+                readings, boot=batcher.boot,
+                first_seq=max(batcher.next_seq - len(readings), 0),
+                host_time=lambda t: batcher.host_time(t, newest))
+        except Exception:  # a bug here must not cost the stored samples
+            log.exception("%s: live frame failed", self.source.device)
+            return
+        if frame is not None:
+            self.submit(frame)
+
     def _safe_flush(self) -> list[SampleBatch]:
         try:
             return self.batcher.flush()
@@ -305,11 +351,12 @@ class DeviceReader(threading.Thread):
 class IngestService:
     """Reader threads for a room's sources feeding one forwarder."""
 
-    def __init__(self, sources: Sequence[Source],
-                 submit: Callable[[SampleBatch | DeviceStatus], None],
-                 policy: BatchPolicy | None = None) -> None:
+    def __init__(self, sources: Sequence[Source], submit: Callable[[Item], None],
+                 policy: BatchPolicy | None = None, *,
+                 live_every_s: float | None = FRAME_EVERY_S) -> None:
         policy = policy or BatchPolicy()
-        self.readers = [DeviceReader(s, submit, policy) for s in sources]
+        self.readers = [DeviceReader(s, submit, policy, live_every_s=live_every_s)
+                        for s in sources]
 
     def start(self) -> None:
         for reader in self.readers:

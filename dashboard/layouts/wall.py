@@ -1,5 +1,6 @@
-"""The wall screen of one room: a 1920×1080 TV seen from 3–4 m. Dark, high contrast,
-large type, no scrolling.
+"""The wall screen of one room: a TV seen from 3–4 m (1920×1080, also 1280×720 and
+3840×2160: sizes scale with the screen, ``assets/wall.css``). Dark, high contrast, large
+type, no scrolling. While nobody stands on the board it says so over the last picture.
 
 Live data never goes through a Dash callback: ``assets/live.js`` opens the room's
 server-sent-event stream, extends the plots and fills the ``data-live`` fields.
@@ -55,6 +56,8 @@ def create_wall_layout(room: str, *, exercise_names: Mapping[str, str] | None = 
             html.Main(className="wall-grid", children=[
                 html.Section(className="wall-panel wall-panel-cop", children=[
                     html.H2("Balance — last 5 s, ring = 95 % of the last 10 s"),
+                    html.Div(className="wall-board-empty", id=ids.WALL_BOARD_EMPTY,
+                             **{"data-live": "board-empty", "role": "status"}),
                     dcc.Graph(id=ids.WALL_COP_GRAPH, className="wall-graph",
                               figure=figures.stabilogram_figure(), config=GRAPH_CONFIG),
                 ]),

@@ -10,10 +10,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from contract import DeviceStatus, Event, SampleBatch, decode_as
+from contract import DeviceStatus, Event, LiveFrame, SampleBatch, decode_as
 
 DOC = Path(__file__).parents[2] / "docs" / "wire.md"
-MESSAGES = {"SampleBatch": SampleBatch, "DeviceStatus": DeviceStatus, "Event": Event}
+MESSAGES = {"SampleBatch": SampleBatch, "DeviceStatus": DeviceStatus, "Event": Event,
+            "LiveFrame": LiveFrame}
 
 
 def documented_fields(name: str) -> dict[str, bool]:
@@ -40,7 +41,8 @@ def test_every_example_in_the_document_decodes() -> None:
     kinds = []
     for example in examples:
         data = json.loads(example)
-        cls = SampleBatch if "rows" in data else DeviceStatus if "state" in data else Event
+        cls = (LiveFrame if "rows" in data and "period" not in data else SampleBatch
+               if "rows" in data else DeviceStatus if "state" in data else Event)
         decode_as(cls, example.encode())
         kinds.append(cls)
     assert set(kinds) == set(MESSAGES.values())

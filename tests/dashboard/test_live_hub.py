@@ -17,10 +17,11 @@ import pytest
 
 from contract import (
     DeviceStatus,
+    LiveFrame,
     RoomState,
-    SampleBatch,
     derived_topic,
     events_topic,
+    live_topic,
     samples_topic,
     status_topic,
 )
@@ -34,10 +35,13 @@ pytestmark = pytest.mark.broker
 ROOM = "room-1"
 
 
-def board_batch(seq: int, *, device: str = "board-1") -> SampleBatch:
-    return SampleBatch(device=device, kind="board", boot="b1", seq=seq, t_dev=seq * 0.01,
-                       period=0.01, t_host=time.time(), columns=("fl", "fr", "bl", "br"),
-                       rows=tuple((10.0, 11.0, 9.0, 10.0) for _ in range(10)))
+def board_frame(seq: int, *, device: str = "board-1") -> LiveFrame:
+    """A board's live frame of 5 points at 50 Hz ending at sample ``seq``."""
+    t_dev = 10.0 + seq * 0.01
+    return LiveFrame(device=device, kind="board", boot="b1", seq=seq, t_dev=t_dev,
+                     t_host=time.time(), columns=("t", "ml", "ap", "load"),
+                     rows=tuple((t_dev - 0.02 * (4 - i), 0.5, -1.0, 18.0) for i in range(5)),
+                     ellipse=(0.5, -1.0, 1.2, 0.6, 0.3))
 
 
 def status(device: str, *, kind: str = "board", reason: str = "") -> DeviceStatus:
@@ -78,7 +82,7 @@ def ingest(mosquitto: RunningBroker, site: str, hub: LiveHub) -> Iterator[Publis
     seq = iter(range(0, 10**6, 10))
 
     def first_seen() -> bool:
-        pub.send([(samples_topic(site, ROOM, "board-1"), board_batch(next(seq)).encode())])
+        pub.send([(live_topic(site, ROOM, "board-1"), board_frame(next(seq)).encode())])
         return wait_until(lambda: ROOM in hub.rooms and "board-1" in hub.rooms[ROOM].devices,
                           timeout=0.5)
 
@@ -88,7 +92,7 @@ def ingest(mosquitto: RunningBroker, site: str, hub: LiveHub) -> Iterator[Publis
 
 
 def batch_dict(**changes: Any) -> dict[str, Any]:
-    data = json.loads(board_batch(0).encode())
+    data = json.loads(board_frame(0).encode())
     data.update(changes)
     return data
 
@@ -121,7 +125,7 @@ def first_frame(hub: LiveHub) -> dict[str, Any]:
 
 def test_malformed_messages_are_counted_as_rejects_and_the_room_keeps_streaming(
         mosquitto: RunningBroker, site: str, hub: LiveHub, ingest: Publisher) -> None:
-    samples = samples_topic(site, ROOM, "board-1")
+    samples = live_topic(site, ROOM, "board-1")
     status_t = status_topic(site, ROOM, "board-1")
     no_rows = batch_dict()
     del no_rows["rows"]
@@ -133,13 +137,14 @@ def test_malformed_messages_are_counted_as_rejects_and_the_room_keeps_streaming(
         (samples, encoded(batch_dict(rows=[[10**400, 1, 1, 1]]))),
         (samples, encoded(no_rows)),
         (samples, encoded(batch_dict(rows="abc"))),
-        (samples, encoded(batch_dict(period="fast"))),
+        (samples, encoded(batch_dict(seq="fast"))),
         (samples, encoded(batch_dict(t_host=math.nan))),
         (samples, encoded(batch_dict(rows=[[math.inf, 1, 1, 1]]))),
         (samples, encoded(batch_dict(device="board-2"))),                 # not the topic's
-        (samples, encoded(batch_dict(cols=["x", "y"], rows=[[1, 2]]))),   # KeyError
-        (samples, encoded(batch_dict(kind="imu"))),                       # KeyError
-        (samples, encoded(batch_dict(period=1e-320))),                    # OverflowError
+        (samples, encoded(batch_dict(cols=["x", "y"], rows=[[1, 2]]))),   # not drawable
+        (samples, encoded(batch_dict(kind="imu"))),                       # a board's columns
+        (samples, encoded(batch_dict(rows=[[10.0, 1e6, 0, 18]]))),        # not drawable
+        (samples, encoded(batch_dict(ellipse=[0, 0, 1e300, 1, 0]))),
         (samples, encoded(batch_dict(t_dev=-1e308, t_host=1e308))),       # infinite times
         (samples, b"\xff\xfe\x00"),
         (status_t, encoded(no_state)),
@@ -163,14 +168,14 @@ def test_malformed_messages_are_counted_as_rejects_and_the_room_keeps_streaming(
         pub = Publisher(mosquitto, service, f"{service}-{site}")
         pub.send(items)
         pub.close()
-    ingest.send([(samples, board_batch(1000).encode())])
+    ingest.send([(samples, board_frame(1000).encode())])
 
     expected = len(from_ingest) + len(from_dashboard) + len(from_recorder)
     assert wait_until(lambda: hub.rejected - before >= expected)
     assert wait_until(lambda: hub.rooms[ROOM].devices["board-1"].ring.written > written)
     assert hub.rejected - before == expected
     reasons = hub.stats.as_dict()["reasons"]
-    # the batch's and the status's device not the topic's, and a device nested 5,000 deep
+    # the frame's and the status's device not the topic's, and a device nested 5,000 deep
     assert reasons["schema: device"] == 3
     assert reasons["schema: cols"] == 2
     assert sum(reasons.values()) == hub.rejected
@@ -192,8 +197,8 @@ def test_a_flood_of_junk_device_names_shows_a_few_lights_and_a_few_log_lines(
     assert wait_until(lambda: "imu-1" in hub.rooms[ROOM].devices)
     junk = [(status_topic(site, ROOM, f"junk-{i}"), status(f"junk-{i}").encode())
             for i in range(1000)]
-    junk += [(samples_topic(site, ROOM, f"junk-b{i}"),
-              board_batch(0, device=f"junk-b{i}").encode()) for i in range(100)]
+    junk += [(live_topic(site, ROOM, f"junk-b{i}"),
+              board_frame(0, device=f"junk-b{i}").encode()) for i in range(100)]
     ingest.send(junk)
     # a status of a real device after the flood: once it shows, the flood is through
     ingest.send([(status_topic(site, ROOM, "board-1"), status("board-1", reason="after").encode())])
@@ -230,3 +235,27 @@ def test_a_full_room_drops_its_longest_silent_device_and_streams_say_it_is_gone(
     assert frame is not None
     assert frame["gone"] == ["dev-1"]
     assert "status" in frame["devices"]["new"]
+
+
+# ----------------------------------------------------------------------------- two streams
+
+
+def test_the_hub_relays_the_ingests_frames_and_never_reads_the_stored_batches(
+        site: str, hub: LiveHub, ingest: Publisher) -> None:
+    from contract import SampleBatch
+
+    frame = LiveFrame(device="imu-trunk", kind="imu", boot="b1", seq=99, t_dev=20.0,
+                      t_host=time.time(), columns=("t", "pitch", "roll"),
+                      rows=((19.96, 12.5, -3.25), (20.0, 12.75, -3.5)))
+    batch = SampleBatch(device="imu-2", kind="imu", boot="b1", seq=0, t_dev=0.0, period=0.01,
+                        t_host=time.time(), columns=("ax", "ay", "az", "gx", "gy", "gz"),
+                        rows=((0.0, 0.0, 1.0, 0.0, 0.0, 0.0),) * 25)
+    ingest.send([(samples_topic(site, ROOM, "imu-2"), batch.encode()),
+                 (live_topic(site, ROOM, "imu-trunk"), frame.encode())])
+    assert wait_until(lambda: "imu-trunk" in hub.rooms[ROOM].devices)
+    sent = first_frame(hub)
+    imu = sent["devices"]["imu-trunk"]
+    assert (imu["pitch"], imu["roll"]) == ([12.5, 12.75], [-3.25, -3.5])  # as computed there
+    assert imu["t"][-1] == pytest.approx(frame.t_host, abs=1e-3)
+    assert sent["ellipse"] == [0.5, -1.0, 1.2, 0.6, 0.3]  # the board's, as its frame says
+    assert "imu-2" not in hub.rooms[ROOM].devices  # stored samples are not the hub's

@@ -16,15 +16,15 @@ pytestmark = pytest.mark.broker
 
 
 def received_by_recorder(broker: RunningBroker, site: str, publisher: str,
-                         topics: list[str]) -> set[str]:
-    """Publish one message per topic as ``publisher``; return the topics the recorder saw."""
+                         topics: list[str], *, reader: str = "recorder") -> set[str]:
+    """Publish one message per topic as ``publisher``; return the topics ``reader`` saw."""
     seen: set[str] = set()
     subscribed = threading.Event()
-    sub = make_client(broker.address("recorder"), client_id=f"acl-sub-{site}")
+    sub = make_client(broker.address(reader), client_id=f"acl-sub-{site}")
     sub.on_message = lambda c, u, m: seen.add(m.topic)
     sub.on_subscribe = lambda *a: subscribed.set()
     sub.on_connect = lambda c, *a: c.subscribe(f"dmi/v1/{site}/#", qos=1)
-    connect(sub, broker.address("recorder"))
+    connect(sub, broker.address(reader))
     sub.loop_start()
     assert subscribed.wait(5)
     pub = make_client(broker.address(publisher), client_id=f"acl-pub-{site}-{publisher}")
@@ -48,12 +48,25 @@ def test_an_ingest_may_publish_only_its_own_rooms_samples(mosquitto: RunningBrok
     assert seen == {own}
 
 
+def test_an_ingest_may_publish_only_its_own_rooms_live_frames_which_only_screens_read(
+        mosquitto: RunningBroker, site: str) -> None:
+    own = f"dmi/v1/{site}/room-1/dev/board-1/live"
+    other = f"dmi/v1/{site}/room-2/dev/board-1/live"
+    samples = f"dmi/v1/{site}/room-1/dev/board-1/samples"
+    topics = [own, other, samples]
+    assert received_by_recorder(mosquitto, site, "ingest-room-1", topics,
+                                reader="dashboard") == {own, samples}
+    # the recorder stores what it reads: live frames never reach it
+    assert received_by_recorder(mosquitto, site, "ingest-room-1", topics) == {samples}
+
+
 def test_dashboards_may_send_events_but_not_samples(mosquitto: RunningBroker, site: str) -> None:
     events = f"dmi/v1/{site}/room-1/events"
     samples = f"dmi/v1/{site}/room-1/dev/board-1/samples"
     derived = f"dmi/v1/{site}/room-1/derived"
-    assert received_by_recorder(mosquitto, site, "dashboard", [events, samples, derived]) == {
-        events}
+    live = f"dmi/v1/{site}/room-1/dev/board-1/live"
+    assert received_by_recorder(mosquitto, site, "dashboard",
+                                [events, samples, derived, live]) == {events}
 
 
 @pytest.mark.parametrize("password", [None, "wrong-password"])
