@@ -161,12 +161,25 @@ def _v4_devices_per_room(conn: Connection) -> None:
     create_index(conn, "ix_devices_name", "devices", "name")
 
 
+def _v5_placeholder(conn: Connection) -> None:
+    """Version 5 belongs to packed sample storage (branch ``packed``): this no-op only
+    keeps the numbering whole on the ``reps`` branch; the merge replaces it."""
+
+
+def _v6_rep_calibrations(conn: Connection) -> None:
+    """What the rep counter learned per child and exercise, and the sensitivity step."""
+    create_table(conn, tables.rep_calibrations)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: devices, samples, sessions, people, audit; DMI catalog", _v1_baseline),
     Migration(2, "sample_spans: time ranges by batch, no index on samples.t", _v2_sample_spans),
     Migration(3, "sign_ins, sign_in_throttle, kiosk_links", _v3_sign_ins_and_wall_links),
     Migration(4, "devices per room; gaps with their place; quarantine sizes",
               _v4_devices_per_room),
+    Migration(5, "placeholder for packed sample storage", _v5_placeholder),
+    Migration(6, "rep_calibrations: the rep counter's calibration and sensitivity per child "
+              "and exercise", _v6_rep_calibrations),
 )
 
 
