@@ -20,6 +20,8 @@ from contract import Event, SchemaError
 
 DEFAULT_TAGS = ("catch", "independent", "support-moved-distal", "fatigue", "upset")
 QUALITIES = ("independent", "assisted", "passive", "refused")
+SENSITIVITIES = {"fewer": "Fewer reps", "normal": "Normal", "more": "More reps"}
+"""The rep counter's sensitivity steps (``analysis.repsettings.Sensitivity``), as shown."""
 
 
 class ActionError(ValueError):
@@ -147,6 +149,20 @@ def note(state: RoomStateLike | None, *, text: str | None, author: str, now: flo
         raise ActionError("Notes can be at most 2,000 characters.")
     return _event("note", now=now, author=author, session=state.session, set_id=state.set,
                   data={"text": text, "family_visible": family_visible})
+
+
+def sensitivity(*, child: str | None, exercise: str | None, step: object,
+                children: Container[str]) -> tuple[str, str, str]:
+    """(child, exercise, step) for a sensitivity change, or why it cannot be made."""
+    if not exercise:
+        raise ActionError("Pick the exercise to set how readily its reps count.")
+    if not child:
+        raise ActionError("Start a session or pick the child first.")
+    if child not in children:
+        raise ActionError(f"No child {child!r} in the records.")
+    if not isinstance(step, str) or step not in SENSITIVITIES:
+        raise ActionError(f"Sensitivity must be one of {', '.join(SENSITIVITIES)}.")
+    return child, exercise, step
 
 
 def dispatch(trigger: str, form: dict[str, object], state: RoomStateLike | None, *,
