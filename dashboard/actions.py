@@ -130,6 +130,20 @@ def rep(state: RoomStateLike | None, *, delta: int, author: str, now: float) -> 
                   data={"delta": delta, "source": "manual"})
 
 
+def correct_last_set(state: RoomStateLike | None, *, delta: int, last_set: str | None,
+                     last_ended: bool, author: str, now: float) -> Event:
+    """+1 / −1 on the final count of the session's last set, after it ended (the counter
+    learns from it as from a correction during the set)."""
+    if state is None or not state.session:
+        raise ActionError("Start a session first.")
+    if state.set:
+        raise ActionError("A set is running: correct its count with +1 / −1 above.")
+    if last_set is None or not last_ended:
+        raise ActionError("No finished set to correct.")
+    return _event("rep", now=now, author=author, session=state.session, set_id=last_set,
+                  data={"delta": delta, "source": "manual"})
+
+
 def tag(state: RoomStateLike | None, *, name: str, author: str, now: float,
         family_visible: bool = False) -> Event:
     if state is None or not state.session:
@@ -166,10 +180,11 @@ def sensitivity(*, child: str | None, exercise: str | None, step: object,
 
 
 def dispatch(trigger: str, form: dict[str, object], state: RoomStateLike | None, *,
-             author: str, now: float, children: Container[str] | None = None
-             ) -> tuple[list[Event], str]:
+             author: str, now: float, children: Container[str] | None = None,
+             last_set: tuple[str, bool] | None = None) -> tuple[list[Event], str]:
     """The events a remote button means, and the confirmation to show (``children``: as
-    for :func:`start_session`)."""
+    for :func:`start_session`; ``last_set``: the session's last set and whether it
+    ended, for a correction of its final count)."""
     from dashboard import ids  # local: ids is a leaf module, keeps this module UI-free
 
     def text(key: str) -> str | None:
@@ -197,6 +212,12 @@ def dispatch(trigger: str, form: dict[str, object], state: RoomStateLike | None,
                               children=children)], "Session started"
     if trigger == ids.REMOTE_SESSION_END:
         return end_session(state, author=author, now=now), "Session ended"
+    if trigger in ("fix:1", "fix:-1"):
+        delta = 1 if trigger == "fix:1" else -1
+        set_id, ended = last_set or (None, False)
+        return [correct_last_set(state, delta=delta, last_set=set_id, last_ended=ended,
+                                 author=author, now=now)], \
+            f"Last set {'+1' if delta == 1 else '−1'}"
     if trigger.startswith("tag:"):
         name = trigger.removeprefix("tag:")
         return [tag(state, name=name, author=author, now=now, family_visible=shared)], \

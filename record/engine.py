@@ -20,7 +20,8 @@ then their count stands.
 
 The counter of a set is made with the settings the engine's ``rep_setup`` gives for the
 session's child and the exercise (sensitivity step, learned calibration). A set whose
-count the therapist corrected is handed, when it ends, to ``on_labelled`` as a
+count the therapist corrected is handed, when it ends (and again at each correction of
+its final count before the next set ends), to ``on_labelled`` as a
 :class:`~record.engine_parts.Labelled` (its samples and its final count), from which
 :mod:`record.engine_learn` calibrates the counter for the next set.
 
@@ -153,22 +154,30 @@ class SessionEngine:
         out: list[Outgoing] = []
         if running is not None and r.current is not running:
             out += self._closed(r, running)
+        elif (refused is None and event.type == "rep" and event.data["source"] == "manual"
+              and r.closing is not None and event.set == r.closing.id):
+            self._teach(r.closing)  # the finished set's count corrected afterwards
         return out + self._maybe_publish(r, self.clock() if now is None else now)
 
     def _closed(self, r: _Room, s: _Set) -> list[Outgoing]:
-        """A set stopped: publish its counter's last reps; hand a corrected set on."""
+        """A set stopped: publish its counter's last reps; hand a corrected set on. It
+        stays the room's closing set (its samples too) until the next one stops, so a
+        correction of its final count teaches as well."""
         r.closing = s
         reps = finish(s)
         self.stats.reps_detected += len(reps)
-        label = s.labelled()
-        if label is not None and self.on_labelled is not None:
-            try:
-                self.on_labelled(label)
-            except Exception:  # learning is a bonus: the session goes on
-                self._log.error("engine: learning failed", "engine: set %s not learned from",
-                                s.id, exc_info=True)
-        s.kept_t, s.kept_x = [], []
+        self._teach(s)
         return [Outgoing(events_topic(self.site, r.name), e, 1, False) for e in reps]
+
+    def _teach(self, s: _Set) -> None:
+        label = s.labelled()
+        if label is None or self.on_labelled is None:
+            return
+        try:
+            self.on_labelled(label)
+        except Exception:  # learning is a bonus: the session goes on
+            self._log.error("engine: learning failed", "engine: set %s not learned from",
+                            s.id, exc_info=True)
 
     def on_status(self, room: str, status: DeviceStatus, now: float | None = None
                   ) -> list[Outgoing]:

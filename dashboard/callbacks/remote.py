@@ -52,9 +52,14 @@ def perform(room: str, trigger: str, form: dict[str, object]) -> str:
     hub, store = dmi["hub"], dmi["store"]
     children = (startable_children(principal, store)
                 if trigger == ids.REMOTE_SESSION_START else None)
-    events, done = actions.dispatch(trigger, form, hub.room_state(room),
+    state = hub.room_state(room)
+    last_set = None
+    if trigger.startswith("fix:") and state is not None and state.session:
+        sets = session_sets(store, state.session)  # the server's record, not the page's
+        last_set = (sets[-1].id, not sets[-1].running) if sets else None
+    events, done = actions.dispatch(trigger, form, state,
                                     author=author_id(principal, store), now=time.time(),
-                                    children=children)
+                                    children=children, last_set=last_set)
     for event in events:
         hub.publish_event(room, event)
     return done
@@ -67,6 +72,7 @@ def perform(room: str, trigger: str, form: dict[str, object]) -> str:
     Output(ids.REMOTE_SHARE, "value"),
     *[Input(b, "n_clicks") for b in BUTTONS],
     Input({"type": ids.REMOTE_TAG, "tag": ALL}, "n_clicks"),
+    Input({"type": ids.REMOTE_SET_FIX, "delta": ALL}, "n_clicks"),
     State(ids.REMOTE_ROOM, "data"),
     State(ids.REMOTE_CHILD, "value"),
     State(ids.REMOTE_EXERCISE, "value"),
@@ -84,7 +90,8 @@ def remote_action(*values: Any) -> tuple[Any, Any, Any, Any]:
     room, child, exercise, surface, support, planned, quality, note, share = values[-9:]
     trigger = ctx.triggered_id
     if isinstance(trigger, dict):
-        trigger = f"tag:{trigger['tag']}"
+        trigger = (f"tag:{trigger['tag']}" if trigger["type"] == ids.REMOTE_TAG
+                   else f"fix:{trigger['delta']}")
     form = {"child": child, "exercise": exercise, "surface": surface, "support": support,
             "planned": planned, "quality": quality, "note": note,
             "family": "family" in (share or [])}
@@ -102,9 +109,18 @@ def remote_action(*values: Any) -> tuple[Any, Any, Any, Any]:
     return f"✓ {done}", "ok", ("" if noted else no_update), shared
 
 
-def _set_item(line: SetLine) -> html.Li:
+def _set_item(line: SetLine, *, fixable: bool) -> html.Li:
+    """One set; the last one, once it ended, with −1 / +1 to correct its final count."""
     attributes: dict[str, Any] = {"data-counted-by": line.counted_by, "data-set": line.id}
-    return html.Li(line.text, className="remote-set", **attributes)
+    children: list[Any] = [html.Span(line.text, className="remote-set-text")]
+    if fixable:
+        children.append(html.Span(className="remote-set-fix", children=[
+            html.Button("−1", id={"type": ids.REMOTE_SET_FIX, "delta": -1},
+                        className="button", title="One rep fewer in the last set"),
+            html.Button("+1", id={"type": ids.REMOTE_SET_FIX, "delta": 1},
+                        className="button", title="One rep more in the last set"),
+        ]))
+    return html.Li(children, className="remote-set", **attributes)
 
 
 @callback(
@@ -131,7 +147,8 @@ def remote_overview(_: Any, room: str, shown_child: str | None) -> tuple[Any, An
     child = state.child if state.child and principal.can_see_child(state.child) else None
     who = f"Session for {child_label(store, child)}" if child else "Session running"
     lines = session_sets(store, state.session)
-    items = [_set_item(line) for line in reversed(lines)] or \
+    items = [_set_item(line, fixable=(i == 0 and not line.running))
+             for i, line in enumerate(reversed(lines))] or \
         [html.Li("No sets yet", className="remote-hint")]
     return who, items, (child if child != shown_child else no_update)
 

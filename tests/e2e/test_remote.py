@@ -115,6 +115,17 @@ def test_each_set_shows_whether_its_count_is_automatic_or_the_therapists(remote:
     assert "therapist's count" in remote.inner_text(row)
     remote.click("#remote-set-end")
     remote.wait_for_selector("text=✓ Set ended")
+    # between sets the last set's final count can still be corrected
+    fix = f"{row}:first-child .remote-set-fix button"
+    remote.wait_for_selector(f"{fix}:has-text('+1')", timeout=10_000)
+    before = remote.inner_text(f"{row}:first-child .remote-set-text")
+    remote.click(f"{fix}:has-text('+1')")
+    remote.wait_for_selector("text=✓ Last set +1")
+    remote.wait_for_function(
+        f"() => document.querySelector(\"{row}:first-child .remote-set-text\").textContent "
+        f"!== {before!r}", timeout=10_000)
+    assert remote.inner_text(f"{row}:first-child .remote-set-text").startswith(
+        "Sit-to-stand on foam: " + str(int(before.split(": ")[1].split(" /")[0]) + 1))
     start_set = remote.locator("#remote-set-start")
     remote.click("#remote-exercise")
     remote.get_by_role("option", name="Stand on foam pad", exact=True).click()
@@ -124,6 +135,7 @@ def test_each_set_shows_whether_its_count_is_automatic_or_the_therapists(remote:
     remote.wait_for_selector(f"{row}:first-child:has-text('Stand on foam pad')", timeout=10_000)
     assert remote.get_attribute(f"{row}:first-child", "data-counted-by") == "therapist"
     assert remote.locator(row).count() == 2
+    assert remote.locator(".remote-set-fix").count() == 0  # none while a set runs
 
 
 def test_the_sensitivity_is_kept_per_child_and_exercise(remote: Any) -> None:

@@ -262,3 +262,23 @@ def test_on_mosquitto_a_corrected_set_is_stored_as_a_calibration_and_used_next(
         engine.stop()
         recorder.stop()
         store.close()
+
+
+def test_correcting_a_finished_sets_count_teaches_too() -> None:
+    labels: list[Labelled] = []
+    room = make_room(on_labelled=labels.append)
+    room.event(session_start())
+    t, x = double_bump_set(10, 100)
+    room.event(set_start("set-1", STS, T0 + 0.5, planned=10))
+    feed(room, imu_batches(t, x, fs=50, t0=T0 + 1), 50)
+    end_set(room)
+    counted = auto_reps(room, "set-1")
+    assert counted > 10
+    assert labels == []  # not corrected (yet): nothing to learn
+    for _ in range(counted - 10):  # the therapist fixes the final count between sets
+        room.clock.now += 0.5
+        room.event(rep(-1, room.clock.now))
+    assert room.engine.stats.ignored_events == 0
+    assert [lb.count for lb in labels] == list(range(counted - 1, 9, -1))
+    assert labels[-1].auto == counted
+    assert learn(labels[-1]) != Calibration()
