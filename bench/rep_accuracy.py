@@ -9,7 +9,8 @@ when absent). Each file is streamed through :class:`analysis.repcount.RepCounter
 - *calibrated*: :func:`analysis.repcalib.calibrate` on the other arm's set of the same
   subject and exercise (count 20), then that calibration on this set. Nothing is learned
   across subjects, so there is nothing to leave out.
-- *baseline*: the old :class:`analysis.reps.RepDetector` with its built-in profiles on
+- *baseline*: the old detector (``bench/_old_reps.py``, the engine's until issue 14)
+  with its built-in profiles on
   the signals the engine gives it (Fusion AHRS pitch, vertical acceleration).
 
 **Simulated sets** — the scenarios of the old benchmark (steady, speeding up, slowing
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -43,10 +45,12 @@ import numpy as np
 from analysis.imu import STANDARD_GRAVITY, TrunkTilt
 from analysis.repcalib import calibrate
 from analysis.repcount import RepCounter
-from analysis.reps import DEFAULT_PROFILES, RepDetector
 from analysis.repsettings import Calibration
 from analysis.repsynth import simulate_sensor_set
 from analysis.synth import SetScenario, simulate_set
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._old_reps import DEFAULT_PROFILES, RepDetector  # noqa: E402
 
 FS = 100.0
 PIECE_S = 0.1

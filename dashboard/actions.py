@@ -20,6 +20,8 @@ from contract import Event, SchemaError
 
 DEFAULT_TAGS = ("catch", "independent", "support-moved-distal", "fatigue", "upset")
 QUALITIES = ("independent", "assisted", "passive", "refused")
+SENSITIVITIES = {"fewer": "Fewer reps", "normal": "Normal", "more": "More reps"}
+"""The rep counter's sensitivity steps (``analysis.repsettings.Sensitivity``), as shown."""
 
 
 class ActionError(ValueError):
@@ -128,6 +130,20 @@ def rep(state: RoomStateLike | None, *, delta: int, author: str, now: float) -> 
                   data={"delta": delta, "source": "manual"})
 
 
+def correct_last_set(state: RoomStateLike | None, *, delta: int, last_set: str | None,
+                     last_ended: bool, author: str, now: float) -> Event:
+    """+1 / −1 on the final count of the session's last set, after it ended (the counter
+    learns from it as from a correction during the set)."""
+    if state is None or not state.session:
+        raise ActionError("Start a session first.")
+    if state.set:
+        raise ActionError("A set is running: correct its count with +1 / −1 above.")
+    if last_set is None or not last_ended:
+        raise ActionError("No finished set to correct.")
+    return _event("rep", now=now, author=author, session=state.session, set_id=last_set,
+                  data={"delta": delta, "source": "manual"})
+
+
 def tag(state: RoomStateLike | None, *, name: str, author: str, now: float,
         family_visible: bool = False) -> Event:
     if state is None or not state.session:
@@ -149,11 +165,26 @@ def note(state: RoomStateLike | None, *, text: str | None, author: str, now: flo
                   data={"text": text, "family_visible": family_visible})
 
 
+def sensitivity(*, child: str | None, exercise: str | None, step: object,
+                children: Container[str]) -> tuple[str, str, str]:
+    """(child, exercise, step) for a sensitivity change, or why it cannot be made."""
+    if not exercise:
+        raise ActionError("Pick the exercise to set how readily its reps count.")
+    if not child:
+        raise ActionError("Start a session or pick the child first.")
+    if child not in children:
+        raise ActionError(f"No child {child!r} in the records.")
+    if not isinstance(step, str) or step not in SENSITIVITIES:
+        raise ActionError(f"Sensitivity must be one of {', '.join(SENSITIVITIES)}.")
+    return child, exercise, step
+
+
 def dispatch(trigger: str, form: dict[str, object], state: RoomStateLike | None, *,
-             author: str, now: float, children: Container[str] | None = None
-             ) -> tuple[list[Event], str]:
+             author: str, now: float, children: Container[str] | None = None,
+             last_set: tuple[str, bool] | None = None) -> tuple[list[Event], str]:
     """The events a remote button means, and the confirmation to show (``children``: as
-    for :func:`start_session`)."""
+    for :func:`start_session`; ``last_set``: the session's last set and whether it
+    ended, for a correction of its final count)."""
     from dashboard import ids  # local: ids is a leaf module, keeps this module UI-free
 
     def text(key: str) -> str | None:
@@ -181,6 +212,12 @@ def dispatch(trigger: str, form: dict[str, object], state: RoomStateLike | None,
                               children=children)], "Session started"
     if trigger == ids.REMOTE_SESSION_END:
         return end_session(state, author=author, now=now), "Session ended"
+    if trigger in ("fix:1", "fix:-1"):
+        delta = 1 if trigger == "fix:1" else -1
+        set_id, ended = last_set or (None, False)
+        return [correct_last_set(state, delta=delta, last_set=set_id, last_ended=ended,
+                                 author=author, now=now)], \
+            f"Last set {'+1' if delta == 1 else '−1'}"
     if trigger.startswith("tag:"):
         name = trigger.removeprefix("tag:")
         return [tag(state, name=name, author=author, now=now, family_visible=shared)], \

@@ -29,7 +29,12 @@ from store import Store
 log = logging.getLogger(__name__)
 
 
-def _back_to_login(error: str, next_path: str, wait_s: float = 0.0) -> Any:
+def _back_to_login(error: str, next_path: str, wait_s: float = 0.0, *,
+                   username: str = "") -> Any:
+    """Back to the sign-in form with the reason; the user name typed stays filled in (kept
+    in the signed session cookie, never in the address)."""
+    if username:
+        flask.session["login_user"] = username[:64]
     query = {"error": error, "next": next_path}
     if wait_s > 0:
         query["wait"] = str(math.ceil(wait_s))
@@ -94,7 +99,8 @@ def register(server: flask.Flask, store: Store, throttle: SignInThrottle) -> Non
         args = flask.request.args
         return login_view.static_page(login_view.create_login_layout(
             error=args.get("error", ""), next_path=auth.safe_next(args.get("next")),
-            wait_s=_wait_arg(args.get("wait"))), title="Sign in · DMI Live")
+            wait_s=_wait_arg(args.get("wait")),
+            username=str(flask.session.get("login_user", ""))), title="Sign in · DMI Live")
 
     @server.post("/login")
     def login() -> Any:
@@ -106,7 +112,7 @@ def register(server: flask.Flask, store: Store, throttle: SignInThrottle) -> Non
         wait = throttle.wait_s(username, address)
         if wait > 0:
             log.info("sign-in as %r from %s held back %.0f s", username, address, wait)
-            return _back_to_login("locked", next_path, wait)
+            return _back_to_login("locked", next_path, wait, username=username)
         user = store.get_user(username) if username else None
         password = form.get("password", "")
         ok = passwords.verify_password(password, user.password_hash if user
@@ -119,11 +125,12 @@ def register(server: flask.Flask, store: Store, throttle: SignInThrottle) -> Non
                 store.audit("anonymous", "sign-in throttled", None,
                             f"as {username!r} from {address}: {failure.failures} failures "
                             f"in a row, next try in {math.ceil(failure.wait_s)} s")
-            return _back_to_login("failed", next_path)
+            return _back_to_login("failed", next_path, username=username)
         if user.disabled:
             store.audit(user.username, "refused sign-in", None, f"disabled; from {address}")
             return flask.redirect("/login?" + urlencode({"error": "disabled"}))
         throttle.succeeded(username, address)
+        flask.session.pop("login_user", None)
         if passwords.needs_rehash(user.password_hash):  # a hash of an older DMI Live
             store.set_password_hash(user.username, passwords.hash_password(password),
                                     sign_out=False)

@@ -1,19 +1,29 @@
 """The session engine: the one place that decides each room's live state and rep count.
 
 Per room it follows the active session and set from the events topic, counts reps
-(automatic ones from a :class:`~analysis.reps.RepDetector`, manual +1/−1 from the
-therapist) by exactly the store's rule, keeps 10 s sliding sway metrics of the room's
-board and the trunk tilt of its IMU, and publishes a :class:`~contract.derived.RoomState`
-snapshot on the room's derived topic. The wall, the remote and the family view read the
-count from that snapshot, so they never disagree.
+(automatic ones from one :class:`~analysis.repcount.RepCounter` per running set, manual
++1/−1 from the therapist) by exactly the store's rule, keeps 10 s sliding sway metrics of
+the room's board and the trunk tilt of its IMU, and publishes a
+:class:`~contract.derived.RoomState` snapshot on the room's derived topic. The wall, the
+remote and the family view read the count from that snapshot, so they never disagree.
 
-One path for every rep: a rep the detector finds is published as an ``Event(type="rep",
-data={"delta": 1, "source": "auto", ...})`` on the room's events topic and counted when
-it comes back from the broker, like a therapist's +1. The recorder stores it through the
-normal path, and the engine sees rep events in the order the broker delivers them to the
-recorder, so its count and :meth:`store.Store.rep_count` agree (see :class:`RepTally`).
-An auto rep's event id is derived from its set and time, so two engines watching the
-same room (or one re-reading the same samples) cannot count a rep twice.
+One path for every rep: a rep the counter finds is published as an ``Event(type="rep",
+data={"delta": 1, "source": "auto", "confidence": …})`` on the room's events topic and
+counted when it comes back from the broker, like a therapist's +1. The recorder stores it
+through the normal path, and the engine sees rep events in the order the broker delivers
+them to the recorder, so its count and :meth:`store.Store.rep_count` agree (see
+:class:`RepTally`). An auto rep's event id is derived from its set and time, so two
+engines watching the same room (or one re-reading the same samples) cannot count a rep
+twice. When the set stops, the counter's :meth:`~analysis.repcount.RepCounter.finish`
+may add a last rep whose return was cut off — unless the therapist corrected the set:
+then their count stands.
+
+The counter of a set is made with the settings the engine's ``rep_setup`` gives for the
+session's child and the exercise (sensitivity step, learned calibration). A set whose
+count the therapist corrected is handed, when it ends (and again at each correction of
+its final count before the next set ends), to ``on_labelled`` as a
+:class:`~record.engine_parts.Labelled` (its samples and its final count), from which
+:mod:`record.engine_learn` calibrates the counter for the next set.
 
 :class:`SessionEngine` is pure — ``on_batch``, ``on_event``, ``on_status`` and ``tick``
 return the :class:`Outgoing` messages to publish; its event side is
@@ -24,21 +34,11 @@ MQTT with one thread owning the client, and reloads the active sessions, sets an
 from the store when it starts and after every reconnect (it keeps no broker session:
 what happened while it was away is in the store).
 
-Exercise catalog profile → analysis profile (:data:`PROFILE_FOR_CATALOG`):
-
-==================  ==============  ============================================
-catalog profile     analysis        signal
-==================  ==============  ============================================
-vertical-transfer   squat           trunk pitch (forward lean to rise or lower)
-ml-shift            weight_shift    board COP, medio-lateral
-ap-shift            ap_shift        board COP, antero-posterior (two-sided)
-reach               reach           board COP, forward
-step                step            vertical trunk acceleration
-static-hold         —               no automatic count (the therapist counts)
-perturbation        —               no automatic count (reactions are elicited)
-==================  ==============  ============================================
-
-A clinic's own exercise may also name an analysis profile (``squat`` …) directly.
+Exercise catalog profile → what counts its reps (:data:`PROFILE_FOR_CATALOG`): the trunk
+IMU (all six axes: the counter finds the movement's direction and tempo itself) for
+``vertical-transfer`` and ``step``; the board's COP (both axes) for ``ml-shift``,
+``ap-shift`` and ``reach``; the therapist alone for ``static-hold`` (no reps) and
+``perturbation`` (reactions are elicited, not repeated).
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ from contract import (
     events_topic,
 )
 from ingest.ratelog import RateLimitedLog
-from record.engine_events import apply_event
+from record.engine_events import Lookups, apply_event, new_set
 from record.engine_parts import (
     _SEEN_IDS,
     BOARD_COLUMNS,
@@ -70,18 +70,22 @@ from record.engine_parts import (
     SNAPSHOT_PERIOD_S,
     EngineStats,
     ExerciseLookup,
+    Labelled,
     Outgoing,
     RepTally,
+    SetupLookup,
     _Device,
     _ended,
     _note,
     _Room,
     _Set,
-    rep_profile,
+    default_setup,
+    rep_source,
 )
-from record.engine_samples import Unusable, detect, device_for, forget, fresh, signals
+from record.engine_samples import Unusable, detect, device_for, finish, forget, fresh, signals
 
-__all__ = ["PROFILE_FOR_CATALOG", "Outgoing", "RepTally", "SessionEngine", "rep_profile"]
+__all__ = ["PROFILE_FOR_CATALOG", "Labelled", "Outgoing", "RepTally", "SessionEngine",
+           "rep_source"]
 
 Rejects = Callable[[str, str], None]
 """``(where, reason)`` for each input the engine cannot apply."""
@@ -105,13 +109,21 @@ class SessionEngine:
     on_reject : callable, optional
         Called ``(where, reason)`` for every batch or event the engine cannot apply (also
         counted in :attr:`stats`); without it the engine logs them, rate-limited.
+    rep_setup : callable, optional
+        (child, exercise) → the rep counter's settings (defaults without it).
+    on_labelled : callable, optional
+        Called with each finished set whose count the therapist corrected.
     """
 
     def __init__(self, site: str, *, exercise_profile: ExerciseLookup,
                  clock: Callable[[], float] = time.time,
-                 on_reject: Rejects | None = None) -> None:
+                 on_reject: Rejects | None = None,
+                 rep_setup: SetupLookup = default_setup,
+                 on_labelled: Callable[[Labelled], None] | None = None) -> None:
         self.site = site
         self.exercise_profile = exercise_profile
+        self.lookups = Lookups(exercise_profile, rep_setup)
+        self.on_labelled = on_labelled
         self.clock = clock
         self.on_reject = on_reject
         self.stats = EngineStats()
@@ -134,11 +146,38 @@ class SessionEngine:
         self._remember(event.id)
         self.stats.events += 1
         r = self._room(room)
-        refused = apply_event(r, event, self.exercise_profile)
+        running = r.current
+        refused = apply_event(r, event, self.lookups)
         if refused is not None:
             self.stats.ignored_events += 1
             self._refuse(f"room {room} event {event.id} ({event.type})", refused)
-        return self._maybe_publish(r, self.clock() if now is None else now)
+        out: list[Outgoing] = []
+        if running is not None and r.current is not running:
+            out += self._closed(r, running)
+        elif (refused is None and event.type == "rep" and event.data["source"] == "manual"
+              and r.closing is not None and event.set == r.closing.id):
+            self._teach(r.closing)  # the finished set's count corrected afterwards
+        return out + self._maybe_publish(r, self.clock() if now is None else now)
+
+    def _closed(self, r: _Room, s: _Set) -> list[Outgoing]:
+        """A set stopped: publish its counter's last reps; hand a corrected set on. It
+        stays the room's closing set (its samples too) until the next one stops, so a
+        correction of its final count teaches as well."""
+        r.closing = s
+        reps = finish(s)
+        self.stats.reps_detected += len(reps)
+        self._teach(s)
+        return [Outgoing(events_topic(self.site, r.name), e, 1, False) for e in reps]
+
+    def _teach(self, s: _Set) -> None:
+        label = s.labelled()
+        if label is None or self.on_labelled is None:
+            return
+        try:
+            self.on_labelled(label)
+        except Exception:  # learning is a bonus: the session goes on
+            self._log.error("engine: learning failed", "engine: set %s not learned from",
+                            s.id, exc_info=True)
 
     def on_status(self, room: str, status: DeviceStatus, now: float | None = None
                   ) -> list[Outgoing]:
@@ -259,7 +298,7 @@ class SessionEngine:
             return RoomState(r.name, now, r.session, r.child, metrics=metrics, tilt=tilt,
                              last_note=r.note)
         return RoomState(r.name, now, r.session, r.child, s.id, s.exercise, s.surface, s.support,
-                         s.planned_reps, s.tally.count, s.started, s.profile is not None,
+                         s.planned_reps, s.tally.count, s.started, s.source is not None,
                          metrics, tilt, r.note)
 
     def _metrics(self, board: _Device) -> SwaySnapshot | None:
@@ -309,13 +348,16 @@ class SessionEngine:
         row = open_sets[-1]
         if r.current is None or r.current.id != row.id:
             catalog = self.exercise_profile(row.exercise)
-            r.current = _Set(row.id, r.session, row.exercise, row.surface, row.support,
-                             row.planned_reps, row.start, rep_profile(catalog) if catalog else None)
+            r.current = new_set(r, row.id, r.session, row.exercise, row.surface, row.support,
+                                row.planned_reps, row.start,
+                                rep_source(catalog) if catalog else None, self.lookups)
+            r.current.complete = False  # its first samples went by before this engine
         s = r.current
         s.tally = RepTally()
         known: set[str | None] = set()
         for rep in sorted(store.reps(row.id), key=lambda x: x.id):
             known.update((rep.event_id, rep.revoked_by))
+            s.corrected = s.corrected or rep.source == "manual" or rep.revoked_by is not None
             if rep.revoked_by is None:
                 s.tally.add(rep.t, rep.source)
         s.applied = [ev for ev in s.applied if ev.id not in known]

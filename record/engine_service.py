@@ -22,6 +22,7 @@ from contract import DeviceStatus, Event, SampleBatch, SchemaError, decode, subs
 from ingest.mqtt import BrokerAddress, connect, make_client, reason_failed, safe_callback
 from ingest.ratelog import RateLimitedLog
 from record.engine import SessionEngine
+from record.engine_learn import Learner, StoreSetup
 from record.engine_parts import Outgoing
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,10 @@ class EngineService:
 
     Subscribes (its own, non-shared, non-persistent subscription) to the samples, events
     and device statuses of ``site``; publishes auto reps on the events topics and
-    snapshots (retained) on the derived topics. After every (re)connect it reloads the
-    rooms from ``store`` (:meth:`SessionEngine.restore`) before handling messages.
+    snapshots (retained) on the derived topics. Rep counters take their settings from the
+    store; corrected sets are calibrated on by a :class:`~record.engine_learn.Learner`.
+    After every (re)connect it reloads the rooms from ``store``
+    (:meth:`SessionEngine.restore`) before handling messages.
 
     ``address`` needs an account that may read ``dmi/v1/#`` and write events and derived
     (the recorder's, in the generated ACL).
@@ -74,7 +77,10 @@ class EngineService:
         self.address = address
         self.store = store
         self.site = site
-        self.engine = engine or SessionEngine(site, exercise_profile=CatalogLookup(store))
+        self.learner = Learner(store)
+        self.engine = engine or SessionEngine(site, exercise_profile=CatalogLookup(store),
+                                              rep_setup=StoreSetup(store))
+        self.engine.on_labelled = self.learner
         self.engine.on_reject = self._refused
         self.stats = ServiceStats()
         self._log = RateLimitedLog(log, every_s=60.0, burst=5)
@@ -97,6 +103,7 @@ class EngineService:
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
+        self.learner.stop(timeout)
 
     def wait_ready(self, timeout: float) -> bool:
         """True once subscribed and restored from the store."""

@@ -169,6 +169,11 @@ def _v5_sample_blocks(conn: Connection) -> None:
     convert_samples(conn)
 
 
+def _v6_rep_calibrations(conn: Connection) -> None:
+    """What the rep counter learned per child and exercise, and the sensitivity step."""
+    create_table(conn, tables.rep_calibrations)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: devices, samples, sessions, people, audit; DMI catalog", _v1_baseline),
     Migration(2, "sample_spans: time ranges by batch, no index on samples.t", _v2_sample_spans),
@@ -177,6 +182,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _v4_devices_per_room),
     Migration(5, "sample_blocks: a batch a row, columns packed; samples converted",
               _v5_sample_blocks),
+    Migration(6, "rep_calibrations: the rep counter's calibration and sensitivity per child "
+              "and exercise", _v6_rep_calibrations),
 )
 
 

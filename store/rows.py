@@ -215,3 +215,18 @@ class KioskLinkRow:
 
     def is_valid(self, now: float) -> bool:
         return self.revoked_at is None and now < self.expires
+
+
+@dataclass(frozen=True)
+class RepCalibrationRow:
+    """The rep counter's settings for one child and exercise.
+
+    ``calibration``: the learned settings as JSON (``analysis.repsettings.Calibration``),
+    None until a corrected set taught something; ``sensitivity``: fewer, normal or more.
+    """
+
+    child: str
+    exercise: str
+    calibration: str | None
+    sensitivity: str
+    updated_at: float

@@ -15,6 +15,7 @@ from store import devices as _devices
 from store import events as _events
 from store import kiosk_links as _kiosk
 from store import people as _people
+from store import repcal as _repcal
 from store import sessions as _sessions
 from store import signins as _signins
 from store.db import Database, create_engine, to_url
@@ -31,6 +32,7 @@ from store.rows import (
     InsertResult,
     KioskLinkRow,
     QuarantineRow,
+    RepCalibrationRow,
     RepRow,
     SessionRow,
     SetRow,
@@ -206,6 +208,25 @@ class Store:
 
     def annotations(self, session_id: str, *, family_only: bool = False) -> list[AnnotationRow]:
         return _sessions.session_annotations(self._db, session_id, family_only=family_only)
+
+    # ------------------------------------------------------------------------- rep counter
+
+    def rep_calibration(self, child: str, exercise: str) -> RepCalibrationRow | None:
+        """The rep counter's settings for ``child`` doing ``exercise`` (None: defaults)."""
+        return _repcal.calibration(self._db, child, exercise)
+
+    def rep_calibrations(self, child: str | None = None) -> list[RepCalibrationRow]:
+        return _repcal.calibrations(self._db, child)
+
+    def save_rep_calibration(self, child: str, exercise: str,
+                             calibration: str | None) -> RepCalibrationRow:
+        """Keep what the counter learned (JSON text; None forgets it); the sensitivity stays."""
+        return _repcal.save_calibration(self._db, child, exercise, calibration)
+
+    def set_rep_sensitivity(self, child: str, exercise: str,
+                            sensitivity: str) -> RepCalibrationRow:
+        """``fewer``, ``normal`` or ``more``; what was learned stays."""
+        return _repcal.set_sensitivity(self._db, child, exercise, sensitivity)
 
     # ------------------------------------------------------------------------- people
 

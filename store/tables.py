@@ -13,6 +13,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from contract.vocab import QUALITIES, REP_SOURCES, ROLES
 
+REP_SENSITIVITIES = ("fewer", "normal", "more")
+"""Steps of the rep counter's sensitivity control (``analysis.repsettings.Sensitivity``)."""
 VALUE_SLOTS = 16
 """Distinct value columns a (device, boot) may have; matches ``contract.MAX_COLUMNS``."""
 
@@ -310,4 +312,17 @@ kiosk_links = sa.Table(
     sa.Column("created", Time, nullable=False),
     sa.Column("expires", Time, nullable=False),
     sa.Column("revoked_at", Time, nullable=True),
+)
+
+rep_calibrations = sa.Table(
+    "rep_calibrations",
+    metadata,
+    # what the rep counter learned for one child and exercise (analysis.repsettings
+    # Calibration as JSON; NULL: nothing learned yet) and the therapist's sensitivity step
+    sa.Column("child_id", sa.ForeignKey("children.id"), primary_key=True),
+    sa.Column("exercise_key", sa.ForeignKey("exercises.key"), primary_key=True),
+    sa.Column("calibration", sa.Text, nullable=True),
+    sa.Column("sensitivity", sa.String(8), nullable=False, server_default="normal"),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.CheckConstraint(_in("sensitivity", REP_SENSITIVITIES), name="sensitivity"),
 )

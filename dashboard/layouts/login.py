@@ -32,7 +32,9 @@ def _message(error: str, wait_s: int) -> str:
     return MESSAGES.get(error, "")
 
 
-def create_login_layout(*, error: str = "", next_path: str = "/", wait_s: int = 0) -> html.Div:
+def create_login_layout(*, error: str = "", next_path: str = "/", wait_s: int = 0,
+                        username: str = "") -> html.Div:
+    """``username``: filled in again after a failed try (the password never is)."""
     message = _message(error, wait_s)
     return html.Div(
         className="login-page",
@@ -48,10 +50,12 @@ def create_login_layout(*, error: str = "", next_path: str = "/", wait_s: int = 
                 children=[
                     html.Label("User name", htmlFor=ids.LOGIN_USER),
                     dcc.Input(id=ids.LOGIN_USER, name="username", type="text",
-                              autoComplete="username", required=True, autoFocus=True),
+                              autoComplete="username", required=True,
+                              autoFocus=not username, value=username or None),
                     html.Label("Password", htmlFor=ids.LOGIN_PASSWORD),
                     dcc.Input(id=ids.LOGIN_PASSWORD, name="password", type="password",
-                              autoComplete="current-password", required=True),
+                              autoComplete="current-password", required=True,
+                              autoFocus=bool(username)),
                     dcc.Input(type="hidden", name="next", value=next_path),
                     html.Button("Sign in", id=ids.LOGIN_SUBMIT, type="submit",
                                 className="button button-primary"),

@@ -14,7 +14,7 @@ from typing import Any
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.actions import DEFAULT_TAGS, QUALITIES
+from dashboard.actions import DEFAULT_TAGS, QUALITIES, SENSITIVITIES
 
 SURFACES = ("floor", "foam-pad", "ladder", "blocks", "ball", "bench", "balance-board", "wedge")
 SUPPORTS = ("trunk", "pelvis", "thigh", "knee", "shank", "ankle-foot", "none")
@@ -24,11 +24,12 @@ def _label(value: str) -> str:
     return value.replace("-", " ").capitalize()
 
 
-def _pills(component_id: str, values: Sequence[str], value: str | None = None) -> Any:
+def _pills(component_id: str, values: Sequence[str], value: str | None = None,
+           labels: dict[str, str] | None = None) -> Any:
     return dcc.RadioItems(
         id=component_id, className="pills", inputClassName="pill-input",
         labelClassName="pill", value=value,
-        options=[{"label": _label(v), "value": v} for v in values],
+        options=[{"label": (labels or {}).get(v, _label(v)), "value": v} for v in values],
     )
 
 
@@ -42,6 +43,8 @@ def create_remote_layout(room: str, *, children: Sequence[Any], exercises: Seque
         **{"data-live-room": room, "data-exercise-names": names},
         children=[
             dcc.Store(id=ids.REMOTE_ROOM, data=room),
+            dcc.Store(id=ids.REMOTE_SESSION_CHILD, data=None),
+            dcc.Interval(id=ids.REMOTE_POLL, interval=1500),
             dcc.Store(id=ids.REMOTE_DEFAULT_REPS,
                       data={e.key: e.default_reps for e in exercises}),
             html.Header(className="remote-header", children=[
@@ -53,6 +56,18 @@ def create_remote_layout(room: str, *, children: Sequence[Any], exercises: Seque
                          **{"data-state": "connecting", "data-live-banner": "1"}),
             ]),
             html.Div(id=ids.REMOTE_FEEDBACK, className="remote-feedback", role="status"),
+            html.Section(className="remote-card remote-session", children=[
+                html.H2("Session"),
+                html.Div("No session running", id=ids.REMOTE_SESSION_FOR,
+                         className="remote-session-for"),
+                dcc.Dropdown(id=ids.REMOTE_CHILD, options=child_options,
+                             placeholder="Pick the child"),
+                html.Div(className="remote-row", children=[
+                    html.Button("Start session", id=ids.REMOTE_SESSION_START,
+                                className="button button-primary"),
+                    html.Button("End session", id=ids.REMOTE_SESSION_END, className="button"),
+                ]),
+            ]),
             html.Section(className="remote-card remote-now", children=[
                 html.Div(className="remote-now-text", children=[
                     html.Div("—", className="live-session", **{"data-live": "session"}),
@@ -89,6 +104,14 @@ def create_remote_layout(room: str, *, children: Sequence[Any], exercises: Seque
                 ]),
                 html.Label("Response (optional, saved when the set ends)"),
                 _pills(ids.REMOTE_QUALITY, QUALITIES),
+                html.Label("Automatic rep counting for this child and exercise"),
+                _pills(ids.REMOTE_SENSITIVITY, tuple(SENSITIVITIES), "normal", SENSITIVITIES),
+                html.Div(id=ids.REMOTE_SENSITIVITY_NOTE, className="remote-hint"),
+            ]),
+            html.Section(className="remote-card", children=[
+                html.H2("Sets this session"),
+                html.Ul(id=ids.REMOTE_SETS, className="remote-sets",
+                        children=[html.Li("No sets yet", className="remote-hint")]),
             ]),
             html.Section(className="remote-card", children=[
                 html.H2("Tags and notes"),
@@ -103,16 +126,6 @@ def create_remote_layout(room: str, *, children: Sequence[Any], exercises: Seque
                               options=[{"label": "Family may see this note or tag",
                                         "value": "family"}], value=[]),
                 html.Button("Add note", id=ids.REMOTE_NOTE_ADD, className="button"),
-            ]),
-            html.Section(className="remote-card", children=[
-                html.H2("Session"),
-                dcc.Dropdown(id=ids.REMOTE_CHILD, options=child_options,
-                             placeholder="Pick the child"),
-                html.Div(className="remote-row", children=[
-                    html.Button("Start session", id=ids.REMOTE_SESSION_START,
-                                className="button button-primary"),
-                    html.Button("End session", id=ids.REMOTE_SESSION_END, className="button"),
-                ]),
             ]),
         ],
     )

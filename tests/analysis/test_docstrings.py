@@ -15,7 +15,6 @@ MODULES = [
     "analysis.quijoux",
     "analysis.stream",
     "analysis.imu",
-    "analysis.reps",
     "analysis.score",
     "analysis.synth",
 ]

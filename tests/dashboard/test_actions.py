@@ -94,3 +94,39 @@ def test_dispatch_maps_buttons_and_tags() -> None:
         "exercise": "e", "surface": "floor", "support": "none", "planned": 3},
         State("ses-1"), author="u1", now=NOW)
     assert events[0].data["planned_reps"] == 3
+
+
+def test_the_last_sets_final_count_is_corrected_only_between_sets() -> None:
+    class State:
+        def __init__(self, session: str | None, set_id: str | None) -> None:
+            self.session, self.set = session, set_id
+
+    fix = actions.correct_last_set(State("s-1", None), delta=-1, last_set="set-2",
+                               last_ended=True, author="u1", now=1.0)
+    assert (fix.type, fix.session, fix.set, fix.data) == (
+        "rep", "s-1", "set-2", {"delta": -1, "source": "manual"})
+    for state, last, ended, message in (
+        (State(None, None), "set-2", True, "Start a session"),
+        (State("s-1", "set-3"), "set-3", False, "A set is running"),
+        (State("s-1", None), None, False, "No finished set"),
+    ):
+        with pytest.raises(actions.ActionError, match=message):
+            actions.correct_last_set(state, delta=1, last_set=last, last_ended=ended,
+                                 author="u1", now=1.0)
+    events, done = actions.dispatch("fix:1", {}, State("s-1", None), author="u1", now=1.0,
+                                last_set=("set-2", True))
+    assert [e.data["delta"] for e in events] == [1]
+    assert done == "Last set +1"
+
+
+def test_sensitivity_changes_need_an_exercise_a_known_child_and_a_step() -> None:
+    assert actions.sensitivity(child="c-1", exercise="squat", step="more",
+                           children={"c-1"}) == ("c-1", "squat", "more")
+    for child, exercise, step, message in (
+        ("c-1", None, "more", "Pick the exercise"),
+        (None, "squat", "more", "Start a session or pick the child"),
+        ("c-9", "squat", "more", "No child 'c-9'"),
+        ("c-1", "squat", "max", "Sensitivity must be one of fewer, normal, more"),
+    ):
+        with pytest.raises(actions.ActionError, match=message):
+            actions.sensitivity(child=child, exercise=exercise, step=step, children={"c-1"})

@@ -374,3 +374,17 @@ def test_an_account_with_an_old_hash_signs_in_and_is_hashed_anew(site: Site) -> 
     assert sign_in(phone, "olga").headers["Location"] == "/sessions"
     assert signed_in(site, tablet), "the rehash signed nobody out"
     assert site.store.get_user("olga").password_hash == stored, "hashed anew only once"
+
+
+def test_a_wrong_password_keeps_the_user_name_typed_but_never_the_password(site: Site) -> None:
+    browser = site.client()
+    response = sign_in(browser, password="not the password")
+    assert login_query(response)["error"] == "failed"
+    assert "anna" not in response.headers["Location"]  # not in the address (history, logs)
+    form = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="login-user"' in form
+    assert 'value="anna"' in form
+    assert "not the password" not in form
+    assert sign_in(browser).headers["Location"] == "/sessions"
+    browser.post("/logout", headers={"Origin": "http://localhost"})
+    assert 'value="anna"' not in browser.get("/login").get_data(as_text=True)

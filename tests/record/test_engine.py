@@ -36,7 +36,7 @@ from record.engine import (
     Outgoing,
     RepTally,
     SessionEngine,
-    rep_profile,
+    rep_source,
 )
 from record.engine_service import EngineService
 from record.recorder import Recorder
@@ -198,12 +198,13 @@ def squats(n: int, seed: int = 1) -> np.ndarray:
 def test_every_catalog_profile_maps_to_a_detector_or_to_hand_counting() -> None:
     for ex in DEFAULT_EXERCISES:
         assert ex.signal_profile in PROFILE_FOR_CATALOG
-    assert rep_profile("vertical-transfer")[1].signal == "pitch_deg"  # type: ignore[index]
-    assert rep_profile("ml-shift")[1].signal == "cop_ml_cm"  # type: ignore[index]
-    assert rep_profile("ap-shift")[1].signal == "cop_ap_cm"  # type: ignore[index]
-    assert rep_profile("step")[1].signal == "vertical_acc_ms2"  # type: ignore[index]
-    assert rep_profile("static-hold") is None
-    assert rep_profile("no-such-profile") is None
+    assert rep_source("vertical-transfer") == "imu"
+    assert rep_source("step") == "imu"
+    assert rep_source("ml-shift") == "cop"
+    assert rep_source("ap-shift") == "cop"
+    assert rep_source("reach") == "cop"
+    assert rep_source("static-hold") is None
+    assert rep_source("no-such-profile") is None
 
 
 def test_squats_on_the_trunk_imu_become_auto_rep_events_and_the_count(room: Room) -> None:
@@ -312,9 +313,14 @@ def test_set_end_stops_detection(room: Room) -> None:
     room.feed(batches[:half])
     counted = room.last.reps
     assert 1 <= counted < 6
-    room.event(Event(type="set_end", t=room.clock.now, session="s-1", set="set-1"))
+    end = room.clock.now
+    room.event(Event(type="set_end", t=end, session="s-1", set="set-1"))
+    # a rep whose return the end cut off may still count, at once; later samples never
+    at_end = room.events[counted:]
+    assert len(at_end) <= 1
+    assert all(e.t <= end and e.data["source"] == "auto" for e in at_end)
     room.feed(batches[half:])
-    assert len(room.events) == counted
+    assert len(room.events) == counted + len(at_end)
     assert room.last.set is None
     assert room.last.reps == 0
     assert not room.last.auto_count
@@ -385,7 +391,7 @@ def test_bad_inputs_are_counted_and_never_stop_the_engine(room: Room) -> None:
     still = (0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
     cols = ("ax", "ay", "az", "gx", "gy", "gz")
     slow = SampleBatch("imu-trunk", "imu", "b", 0, 0.0, 1.0, T0 + 3, cols, (still,) * 3)
-    room.take(engine.on_batch(ROOM, slow))  # 1 Hz: too slow for the squat detector
+    room.take(engine.on_batch(ROOM, slow))  # 1 Hz: too slow for the rep counter
     assert engine.stats.rejected == 2
     room.feed(imu_batches(squats(3), t0=T0 + 6.5))
     assert room.last.reps == 3

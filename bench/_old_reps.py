@@ -1,4 +1,7 @@
-"""Streaming repetition detection for DMI exercises.
+"""The rep detector DMI Live used before issue 14, kept only as the baseline of
+``bench/rep_accuracy.py`` (the product counts with :mod:`analysis.repcount`).
+
+Streaming repetition detection for DMI exercises.
 
 One :class:`RepDetector` watches one signal — trunk pitch, vertical trunk acceleration,
 or the COP along one axis — described by a :class:`RepProfile`:
