@@ -83,9 +83,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dmi_live.demo import run_demo
 
     settings = _settings(args)
-    if args.data_dir is None and args.config is None:
+    default_folder = args.data_dir is None and args.config is None
+    if default_folder:
         settings = replace(settings, data_dir=Path("data") / "demo")
-    return run_demo(settings, seed=args.seed, speed=args.speed)
+    return run_demo(settings, seed=args.seed, speed=args.speed, may_move=default_folder)
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
