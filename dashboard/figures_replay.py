@@ -99,7 +99,7 @@ def _events_traces(meta: SessionMeta) -> list[dict[str, Any]]:
         "text": [n.label for n in notes], "textposition": "middle right",
         "textfont": {"color": FG, "size": 11},
         "marker": {"symbol": "star", "size": 12, "color": "#e8eef5"},
-        "hovertext": [f"{clock(n.t)} {n.author}: {n.tag} {n.text}".strip() for n in notes],
+        "hovertext": [f"{clock(n.t)} {n.author_name}: {n.tag} {n.text}".strip() for n in notes],
         "hoverinfo": "text",
     })
     return traces

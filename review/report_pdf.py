@@ -186,7 +186,7 @@ def write_pdf(report: Report, path: Path,
     when = datetime.fromtimestamp(meta.start).strftime("%A %d %B %Y, %H:%M")
     story: list[object] = [
         para(f"DMI session report — {meta.child_label}", h1),
-        para(f"{when} · room {meta.room} · therapist {meta.therapist or '–'} · "
+        para(f"{when} · room {meta.room} · therapist {meta.therapist_name or '–'} · "
                   f"session {meta.id}" + ("" if meta.ended else " · still running"), body),
         Spacer(1, 6),
     ]
@@ -242,7 +242,7 @@ def write_pdf(report: Report, path: Path,
     story.append(para("Annotations", h2))
     if meta.notes:
         notes = [["Time", "Author", "Tag", "Text"]] + [
-            [rv.clock(n.t), n.author, n.tag, para(n.text or "", body)] for n in meta.notes]
+            [rv.clock(n.t), n.author_name, n.tag, para(n.text or "", body)] for n in meta.notes]
         story.append(Table(notes, repeatRows=1, colWidths=[2 * cm, 3 * cm, 3 * cm, 17 * cm],
                            style=grid))
     else:
