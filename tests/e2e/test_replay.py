@@ -152,3 +152,35 @@ def test_another_childs_session_shows_nothing(served: Served, page: Any) -> None
     rows = page.locator(".sessions-table tbody tr")
     assert rows.count() == 1
     assert rows.get_attribute("data-session") == "s-1"
+
+
+def test_a_new_export_takes_the_old_download_away(served: Served, page: Any) -> None:
+    sign_in(page, served, "/replay/s-1")
+    page.wait_for_selector("#replay-export-csv")
+    page.locator("#replay-export-csv").click()
+    link = page.locator("#replay-export-link")
+    link.wait_for(state="visible", timeout=30_000)
+    first = link.get_attribute("href")
+    # watch every change of the export card from now on
+    page.evaluate("""() => {
+        window.exportLog = [];
+        const card = document.querySelector('.replay-exports');
+        const note = () => {
+            const a = document.querySelector('#replay-export-link');
+            window.exportLog.push({status: document.querySelector('#replay-export-status')
+                .innerText, visible: !a.hidden, href: a.getAttribute('href')});
+        };
+        new MutationObserver(note).observe(card, {subtree: true, childList: true,
+            attributes: true, characterData: true});
+    }""")
+    page.locator("#replay-export-pdf").click()
+    page.wait_for_function("() => document.querySelector('#replay-export-status').innerText"
+                           ".startsWith('Ready') && !document.querySelector("
+                           "'#replay-export-link').hidden && document.querySelector("
+                           f"'#replay-export-link').getAttribute('href') !== '{first}'",
+                           timeout=60_000)
+    log = page.evaluate("() => window.exportLog")
+    busy = [entry for entry in log if not entry["status"].startswith("Ready")]
+    assert busy, "the page showed no progress for the second export"
+    assert not [entry for entry in busy if entry["visible"]], log
+    assert log[-1]["href"] != first
