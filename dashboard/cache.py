@@ -88,6 +88,16 @@ def session_meta(session_id: Any) -> rd.SessionMeta | None:
     return _meta(session_id)
 
 
+def current_meta(row: Any) -> rd.SessionMeta | None:
+    """The session of store row ``row``; a cached copy taken while it was still running is
+    dropped once the row says it has ended (no 30 s of "still running" after the end)."""
+    meta = session_meta(row.id)
+    if meta is not None and not meta.ended and row.end is not None:
+        cache.delete_memoized(_meta, row.id)
+        meta = session_meta(row.id)
+    return meta
+
+
 def allowed_meta(principal: Any, session_id: Any) -> rd.SessionMeta | None:
     """The session if ``principal`` may see its child and room, else None."""
     meta = session_meta(session_id)
