@@ -296,12 +296,26 @@
     var note = s.last_note;
     this.field("note", note ? (note.text || label(note.tag)) : (this.family ? "" : "—"));
     if (this.family) {
+      this.keepSharedNote(note);
       this.field("family-status", running ? "Working on it now!" : s.session
         ? "Taking a short break between exercises" : "No session right now. Here is how it has gone so far.");
       this.field("exercise", running ? (this.names[s.exercise] || label(s.exercise)) +
         (s.surface ? " — on the " + label(s.surface).toLowerCase() : "") : "");
     }
     this.tick();
+  };
+
+  // A family keeps every note shared with it: a later private note (not sent to the
+  // family) or a new shared one never takes an earlier one away.
+  Session.prototype.keepSharedNote = function (note) {
+    var list = $(this.root, "[data-live-notes]");
+    if (!list || !note || note.t === undefined) { return; }
+    var key = Number(note.t).toFixed(3);
+    if (list.querySelector('li[data-t="' + key + '"]')) { return; }
+    var item = document.createElement("li");
+    item.setAttribute("data-t", key);
+    item.textContent = note.text || label(note.tag);
+    list.appendChild(item);
   };
 
   Session.prototype.showScore = function (score) {

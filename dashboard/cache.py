@@ -88,6 +88,16 @@ def session_meta(session_id: Any) -> rd.SessionMeta | None:
     return _meta(session_id)
 
 
+def current_meta(row: Any) -> rd.SessionMeta | None:
+    """The session of store row ``row``; a cached copy taken while it was still running is
+    dropped once the row says it has ended (no 30 s of "still running" after the end)."""
+    meta = session_meta(row.id)
+    if meta is not None and not meta.ended and row.end is not None:
+        cache.delete_memoized(_meta, row.id)
+        meta = session_meta(row.id)
+    return meta
+
+
 def allowed_meta(principal: Any, session_id: Any) -> rd.SessionMeta | None:
     """The session if ``principal`` may see its child and room, else None."""
     meta = session_meta(session_id)
@@ -217,7 +227,23 @@ def _holes(session_id: str, version: str) -> list[tuple[float, float, str]]:
         else:
             found = device_signals(meta, device)
         out += [(a, b, f"{device.device}: no data") for a, b in (found.holes if found else ())]
+        first, last = _first_last(found)
+        if first is not None:  # a device without any sample here is not drawn at all
+            out += rv.edge_holes(device.device, first, last, meta.duration, ended=meta.ended)
     return out
+
+
+def _first_last(found: Any) -> tuple[float | None, float | None]:
+    """First and last sample time of a device's signals or overview (None: no samples)."""
+    if found is None:
+        return None, None
+    if isinstance(found, rv.ImuOverview):
+        if not found.t_first.size:
+            return None, None
+        return float(found.t_first[0]), float(found.t_last[-1])
+    if not found.t.size:
+        return None, None
+    return float(found.t[0]), float(found.t[-1])
 
 
 def holes(meta: rd.SessionMeta) -> list[tuple[float, float, str]]:

@@ -111,14 +111,17 @@ def reps_figure(days: Sequence[SessionDay]) -> go.Figure:
     """Tries per session: a phone-sized bar chart, planned as a faint outline."""
     x = [d.day for d in days]
     fig = go.Figure([
-        go.Bar(x=x, y=[d.planned for d in days], name="planned",
+        go.Bar(x=x, y=[d.planned for d in days], name="tries planned",
                marker={"color": "rgba(159,176,195,0.25)"}, hoverinfo="skip"),
         go.Bar(x=x, y=[d.reps for d in days], name="tries done",
                marker={"color": "#4fd1ff"}),
     ])
-    fig.update_layout(barmode="overlay", height=240, margin={"l": 30, "r": 10, "t": 10, "b": 30},
+    fig.update_layout(barmode="overlay", height=280, margin={"l": 48, "r": 10, "t": 36, "b": 30},
                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      font={"color": "#e8eef5", "size": 13}, showlegend=False,
-                      xaxis={"fixedrange": True},
-                      yaxis={"fixedrange": True, "gridcolor": "#243040"})
+                      font={"color": "#e8eef5", "size": 13}, showlegend=True,
+                      legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom",
+                              "font": {"size": 13}},
+                      xaxis={"fixedrange": True, "title": {"text": "session"}},
+                      yaxis={"fixedrange": True, "gridcolor": "#243040", "rangemode": "tozero",
+                             "title": {"text": "tries"}})
     return fig

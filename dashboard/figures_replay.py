@@ -30,10 +30,10 @@ SUPPORT_COLOURS = dict(zip(SUPPORT_POINTS, (
     "#e76f51", "#f4a261", "#e9c46a", "#a7c957", "#2a9d8f", "#4ea8de", "#8ecae6"), strict=True))
 GAP_FILL = "rgba(255, 77, 77, 0.22)"
 ROWS = {  # row → (y-axis, domain, title)
-    "events": ("y", (0.90, 1.0), ""),
-    "cop": ("y2", (0.58, 0.875), "COP (cm)"),
-    "tilt": ("y3", (0.285, 0.555), "trunk tilt (°)"),
-    "omega": ("y4", (0.0, 0.26), "|ω| (°/s)"),
+    "events": ("y", (0.84, 1.0), ""),  # reps, gaps and up to three rows of note labels
+    "cop": ("y2", (0.555, 0.815), "COP (cm)"),
+    "tilt": ("y3", (0.28, 0.53), "trunk tilt (°)"),
+    "omega": ("y4", (0.0, 0.255), "|ω| (°/s)"),
 }
 PLOT_WIDTH_PX = 1200
 CHAR_PX = 7.5
@@ -74,7 +74,48 @@ def _band_label(info: SetInfo, width_px: float) -> str:
     return short if width_px >= CHAR_PX * len(short) else str(info.number)
 
 
-def _events_traces(meta: SessionMeta) -> list[dict[str, Any]]:
+REP_Y, GAP_Y = 0.3, 0.7
+NOTE_STAR_PX = 16  # a note's star and a little air before its label
+NOTE_ROWS = (1.05, 1.5, 1.95)
+"""Heights of the note labels on the events row: a label that would run into the one
+before it moves up a row; with no row free it is left out (its star and hover stay)."""
+
+
+def note_rows(times: Sequence[float], labels: Sequence[str], t0: float, span: float
+              ) -> list[tuple[float, str]]:
+    """Per note (in ``times`` order): its height and its label text, so that no label runs
+    into another label or star at this zoom (``t0``, ``span`` seconds on screen). With no
+    row free, a note's star goes where a row frees soonest and that row's label is cut
+    short (``…``) or left out; the hover keeps every note whole.
+
+    >>> note_rows([10, 11, 12, 13], ["fatigue", "cried", "great", "x"], 0, 600)
+    [(1.05, 'fatigue'), (1.5, ''), (1.95, 'great'), (1.5, '')]
+    """
+    order = sorted(range(len(times)), key=lambda i: times[i])
+    placed: list[tuple[float, str]] = [(NOTE_ROWS[0], "")] * len(times)
+    free_from = [-math.inf] * len(NOTE_ROWS)  # px where each row is free again
+    last: list[tuple[int, float] | None] = [None] * len(NOTE_ROWS)  # (note, x) per row
+    for i in order:
+        x = (times[i] - t0) / span * PLOT_WIDTH_PX
+        row = next((r for r, free in enumerate(free_from) if x >= free), None)
+        if row is not None:
+            placed[i] = (NOTE_ROWS[row], labels[i])
+            free_from[row] = x + CHAR_PX * len(labels[i]) + NOTE_STAR_PX
+        else:  # crowded: cut the label this star would run into
+            row = min(range(len(NOTE_ROWS)), key=lambda r: free_from[r])
+            before = last[row]
+            if before is not None:
+                j, xj = before
+                keep = int((x - xj - NOTE_STAR_PX) / CHAR_PX) - 1
+                text = labels[j][:keep] + "…" if keep >= 3 else ""
+                placed[j] = (placed[j][0], text)
+            placed[i] = (NOTE_ROWS[row], "")
+            free_from[row] = x + NOTE_STAR_PX
+        last[row] = (i, x)
+    return placed
+
+
+def _events_traces(meta: SessionMeta, t0: float, span: float) -> list[dict[str, Any]]:
     traces = []
     by_set = {s.id: s.number for s in meta.sets}
     styles = (("auto", "rep (auto)", "triangle-up", "#4fd1ff"),
@@ -85,7 +126,7 @@ def _events_traces(meta: SessionMeta) -> list[dict[str, Any]]:
                                          not r.revoked and r.source == kind)]
         traces.append({
             "type": "scatter", "mode": "markers", "name": name, "legendgroup": "reps",
-            "x": ms([r.t for r in reps]), "y": [0.5] * len(reps), "yaxis": "y",
+            "x": ms([r.t for r in reps]), "y": [REP_Y] * len(reps), "yaxis": "y",
             "marker": {"symbol": symbol, "size": 11, "color": colour,
                        "line": {"color": colour, "width": 1.5}},
             "hovertext": [f"{name} {clock(r.t)} · set {by_set.get(r.set_id, '?')}"
@@ -93,13 +134,14 @@ def _events_traces(meta: SessionMeta) -> list[dict[str, Any]]:
             "hoverinfo": "text",
         })
     notes = meta.notes
+    rows = note_rows([n.t for n in notes], [n.label for n in notes], t0, span)
     traces.append({
         "type": "scatter", "mode": "markers+text", "name": "annotation",
-        "x": ms([n.t for n in notes]), "y": [1.45] * len(notes), "yaxis": "y",
-        "text": [n.label for n in notes], "textposition": "middle right",
+        "x": ms([n.t for n in notes]), "y": [y for y, _ in rows], "yaxis": "y",
+        "text": [text for _, text in rows], "textposition": "middle right",
         "textfont": {"color": FG, "size": 11},
         "marker": {"symbol": "star", "size": 12, "color": "#e8eef5"},
-        "hovertext": [f"{clock(n.t)} {n.author}: {n.tag} {n.text}".strip() for n in notes],
+        "hovertext": [f"{clock(n.t)} {n.author_name}: {n.tag} {n.text}".strip() for n in notes],
         "hoverinfo": "text",
     })
     return traces
@@ -139,16 +181,16 @@ def timeline_figure(meta: SessionMeta, view: TimelineView, *, x_range: tuple[flo
     for start, end, _label in gaps:
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "layer": "above",
                        "x0": ms1(start), "x1": ms1(max(end, start + span / 400)),
-                       "y0": 0, "y1": 0.875, "fillcolor": GAP_FILL, "line": {"width": 0},
-                       "name": "gap"})
+                       "y0": 0, "y1": ROWS["cop"][1][1], "fillcolor": GAP_FILL,
+                       "line": {"width": 0}, "name": "gap"})
     shapes.append({"type": "line", "xref": "x", "yref": "paper", "name": "cursor",
                    "x0": ms1(cursor or 0.0), "x1": ms1(cursor or 0.0),
                    "y0": 0, "y1": 1, "visible": cursor is not None,
                    "line": {"color": "#ffffff", "width": 1.5, "dash": "dot"}})
-    traces = _events_traces(meta)
+    traces = _events_traces(meta, t0, span)
     traces.append({
         "type": "scatter", "mode": "markers", "name": "data gap", "yaxis": "y",
-        "x": ms([(a + b) / 2 for a, b, _ in gaps]), "y": [1.0] * len(gaps),
+        "x": ms([(a + b) / 2 for a, b, _ in gaps]), "y": [GAP_Y] * len(gaps),
         "marker": {"symbol": "square", "size": 9, "color": "#ff4d4d"},
         "hovertext": [f"gap {clock(a)}–{clock(b)} ({b - a:.1f} s) {label}" for a, b, label in gaps],
         "hoverinfo": "text",
@@ -175,7 +217,8 @@ def timeline_figure(meta: SessionMeta, view: TimelineView, *, x_range: tuple[flo
         name = "yaxis" + axis[1:]
         layout[name] = _axis(domain=list(domain), fixedrange=True, title={"text": title},
                              anchor="x")
-    layout["yaxis"].update(range=[0, 2], tickvals=[0.5, 1.45], ticktext=["reps", "notes"],
+    layout["yaxis"].update(range=[0, 2.2], tickvals=[REP_Y, NOTE_ROWS[1]],
+                           ticktext=["reps", "notes"],
                            showgrid=False, zeroline=False)
     return {"data": traces, "layout": layout}
 

@@ -90,7 +90,7 @@ def family_view(rooms: Iterable[RoomFeed], child: str) -> dict[str, Any]:
                 "exercise": state.exercise, "surface": state.surface,
                 "reps": state.reps, "planned_reps": state.planned_reps,
                 "set_started_t": state.set_started_t,
-                "last_note": ({"text": note.text, "tag": note.tag}
+                "last_note": ({"t": note.t, "text": note.text, "tag": note.tag}
                               if note is not None and note.family_visible else None),
             },
             "score": steadiness(state),

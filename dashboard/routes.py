@@ -30,6 +30,8 @@ from dashboard.auth import safe_next
 from dashboard.family_view import FamilyProgress, family_progress, session_days
 from dashboard.layouts.admin import create_admin_layout, create_family_links_layout
 from dashboard.layouts.common import (
+    create_family_elsewhere_layout,
+    create_kiosk_elsewhere_layout,
     create_message_layout,
     create_not_allowed_layout,
     create_not_found_layout,
@@ -89,14 +91,25 @@ def _family(match: re.Match[str], query: dict[str, str], who: Principal, store: 
         return create_not_allowed_layout()
     store.audit(who.name, "view family page", child)
     return create_family_layout(row.label, exercise_names=_exercise_names(store),
-                                progress=create_family_progress(_family_progress(store, child)))
+                                progress=create_family_progress(_family_progress(store, child)),
+                                shared_notes=_shared_notes(store, child))
+
+
+def _shared_notes(store: Any, child: str) -> list[tuple[float, str]]:
+    """The notes shared with the family in the child's running session, oldest first."""
+    running = [s for s in store.sessions(child=child) if s.end is None]
+    if not running:
+        return []
+    latest = max(running, key=lambda s: s.start)
+    return [(a.t, a.text or a.tag or "") for a in store.annotations(latest.id, family_only=True)
+            if a.text or a.tag]
 
 
 def _family_progress(store: Store, child: str, *, sessions: int = 12) -> FamilyProgress:
     """The child's latest ended sessions as a family sees them (the caller checked access)."""
     history = []
     for row in store.sessions(child=child)[:sessions]:
-        meta = cache.session_meta(row.id)
+        meta = cache.current_meta(row)
         if meta is not None and meta.ended:
             history.append((meta, cache.session_metrics(meta)))
     days = session_days([(meta.start, metrics) for meta, metrics in history])
@@ -163,5 +176,10 @@ def resolve_page(path: str, query: dict[str, str], principal: Principal | None,
             if pattern.pattern.startswith("^/wall/"):
                 return create_not_allowed_layout()
             return create_login_layout(error=query.get("error", ""), next_path=safe_next(path))
+        if principal.kind == "family" and page is not _family:
+            return (dcc.Location(id="home-redirect", href="/family") if page is _home
+                    else create_family_elsewhere_layout())
+        if principal.kind == "kiosk" and page not in (_wall, _home):
+            return create_kiosk_elsewhere_layout(min(principal.rooms, default=None))
         return page(match, query, principal, store)
     return create_not_found_layout(path)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ctypes
 import errno
 import hashlib
 import logging
@@ -29,6 +30,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -209,8 +211,38 @@ def _hand_to_mosquitto_user(folder: Path) -> bool:
     return True
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """In the child before exec: SIGTERM when the parent dies, however it dies (SIGKILL
+    too), so no broker outlives its demo or test. Linux keeps this across exec but clears
+    it when the process changes its user, hence :func:`_run_as`."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl: nobody would signal us
+        os._exit(1)
+
+
+def _run_as(folder: Path) -> pwd.struct_passwd | None:
+    """The account to start Mosquitto as: as root with the files handed to the
+    ``mosquitto`` user, that user (the broker is started unprivileged instead of dropping
+    privileges itself, which would cancel the parent-death signal); otherwise no change."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam("mosquitto")
+    except KeyError:
+        return None
+    return entry if folder.stat().st_uid == entry.pw_uid else None
+
+
 class MosquittoBroker:
-    """A Mosquitto child process with the generated config."""
+    """A Mosquitto child process with the generated config.
+
+    The broker ends with the thread that started it (parent-death signal): start it from
+    the main thread of a long-lived process.
+    """
 
     name = "mosquitto"
     protocol = 5
@@ -241,11 +273,20 @@ class MosquittoBroker:
         exe = shutil.which("mosquitto")
         if exe is None:
             raise BrokerError("mosquitto is not installed (Debian: apt-get install mosquitto)")
+        account = _run_as(self.folder)
+        ids: dict[str, Any] = ({} if account is None else
+                               {"user": account.pw_uid, "group": account.pw_gid,
+                                "extra_groups": []})
+        parent = os.getpid()
+        # Its own session: a Ctrl-C on the terminal reaches the demo, which stops the parts
+        # in order; the parent-death signal ends it if the demo itself is killed.
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [exe, "-c", str(conf)],
+            [exe, "-c", str(conf.resolve())],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=lambda: _die_with(parent),  # noqa: PLW1509 - only prctl, no locks
+            **ids,
         )
         if not wait_for_port(self.host, self.port, timeout=timeout):
             err = b""

@@ -83,9 +83,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dmi_live.demo import run_demo
 
     settings = _settings(args)
-    if args.data_dir is None and args.config is None:
+    default_folder = args.data_dir is None and args.config is None
+    if default_folder:
         settings = replace(settings, data_dir=Path("data") / "demo")
-    return run_demo(settings, seed=args.seed, speed=args.speed)
+    return run_demo(settings, seed=args.seed, speed=args.speed, may_move=default_folder)
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -142,18 +143,20 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 def cmd_users(args: argparse.Namespace) -> int:
     from dmi_live import users_cli
-    from store import open_store
+    from dmi_live.cli_store import open_existing, open_or_create
 
-    with open_store(_settings(args).database_url) as store:
+    users_cli.ask_password(args)
+    opener = open_or_create if args.users_command == "add" else open_existing
+    with opener(_settings(args).database_url) as store:
         return users_cli.run(args, store)
 
 
 def cmd_family_link(args: argparse.Namespace) -> int:
     from dmi_live import family_cli
-    from store import open_store
+    from dmi_live.cli_store import open_existing
 
     settings = _settings(args)
-    with open_store(settings.database_url) as store:
+    with open_existing(settings.database_url) as store:
         return family_cli.run(args, settings, store)
 
 
@@ -175,14 +178,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return status_cli.run_quarantine(args, _settings(args))
 
 
-def build_parser() -> Parser:
-    parser = Parser(prog="dmi-live", description="Live postural-stability measurement for "
-                    "Dynamic Movement Intervention therapy.")
-    parser.add_argument("--version", action="version", version=f"dmi-live {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    sub.required = True
-
-    demo = sub.add_parser("demo", help="broker, simulated room, recorder and dashboard in one")
+def _conf_demo(demo: argparse.ArgumentParser) -> None:
     _common(demo)
     demo.add_argument("--port", type=_port,
                       help="dashboard HTTP port (default 8050, or a free one)")
@@ -193,20 +189,23 @@ def build_parser() -> Parser:
                       help="simulation speed, 1 = real time (default 1)")
     demo.set_defaults(func=cmd_demo)
 
-    broker = sub.add_parser("broker", help="run Mosquitto with a generated config")
+
+def _conf_broker(broker: argparse.ArgumentParser) -> None:
     _common(broker)
     broker.add_argument("--broker-port", "--port", dest="broker_port", type=_port,
                         help="MQTT port (default from settings, 1883)")
     broker.set_defaults(func=cmd_broker)
 
-    ingest = sub.add_parser("ingest", help="read a room's devices and publish them")
-    _common(ingest)
+
+def _conf_ingest(ingest: argparse.ArgumentParser) -> None:
     from dmi_live import ingest_cli
 
+    _common(ingest)
     ingest_cli.configure(ingest)
     ingest.set_defaults(func=cmd_ingest)
 
-    record = sub.add_parser("record", help="store everything published into the database")
+
+def _conf_record(record: argparse.ArgumentParser) -> None:
     _common(record)
     record.add_argument("--group", help="share the load with other recorders in this group")
     record.add_argument("--client-id", help="stable MQTT client id (default recorder-SITE)")
@@ -214,72 +213,123 @@ def build_parser() -> Parser:
                         help="do not run the session engine here (run exactly one per site)")
     record.set_defaults(func=cmd_record)
 
-    serve = sub.add_parser("serve", help="serve the dashboard")
+
+def _conf_serve(serve: argparse.ArgumentParser) -> None:
     _common(serve)
     serve.add_argument("--port", type=_port, help="HTTP port (default from settings, 8050)")
     serve.set_defaults(func=cmd_serve)
 
-    users = sub.add_parser("users", help="staff accounts: add, disable, enable, reset, list")
+
+def _conf_users(users: argparse.ArgumentParser) -> None:
     from dmi_live import users_cli
 
     users_cli.configure(users, _common)
     users.set_defaults(func=cmd_users)
 
-    from dmi_live import export_cli, import_cli
 
-    export = sub.add_parser("export", help="a session's samples, sets, reps and notes: "
-                            "csv, parquet or a pdf report")
+def _conf_export(export: argparse.ArgumentParser) -> None:
+    from dmi_live import export_cli
+
     export_cli.configure(export)
     export.add_argument("-v", "--verbose", action="store_true", help="log more")
     export.set_defaults(func=export_cli.run)
 
-    import_ = sub.add_parser("import", help="turn a recorded force-plate file into a session")
+
+def _conf_import(import_: argparse.ArgumentParser) -> None:
+    from dmi_live import import_cli
+
     import_cli.configure(import_)
     import_.add_argument("-v", "--verbose", action="store_true", help="log more")
     import_.set_defaults(func=import_cli.run)
 
-    family = sub.add_parser("family-link", help="links that show one child to their family")
-    _common(family)
+
+def _conf_family(family: argparse.ArgumentParser) -> None:
     from dmi_live import family_cli
 
+    _common(family)
     family_cli.configure(family)
     family.set_defaults(func=cmd_family_link)
 
-    kiosk = sub.add_parser("kiosk-link", help="wall-screen links: make, list, revoke")
-    _common(kiosk)
+
+def _conf_kiosk(kiosk: argparse.ArgumentParser) -> None:
     from dmi_live import kiosk_cli
 
+    _common(kiosk)
     kiosk_cli.configure(kiosk)
     kiosk.set_defaults(func=cmd_kiosk_link)
 
-    status = sub.add_parser("status", help="per device: last stored sample, status, gaps, "
-                            "rejects; the recorder's lag; the quarantine")
-    _common(status)
-    status.set_defaults(func=cmd_status)
-    quarantine = sub.add_parser("quarantine", help="the messages the recorder refused, "
-                                "newest first, with the reason")
-    _common(quarantine)
-    quarantine.set_defaults(func=cmd_quarantine)
+
+def _conf_status(status: argparse.ArgumentParser) -> None:
     from dmi_live import status_cli
 
-    status_cli.configure(status, quarantine)
+    _common(status)
+    status_cli.configure(status, None)
+    status.set_defaults(func=cmd_status)
 
-    reps = sub.add_parser("reps", help="count the reps in recorded IMU files")
+
+def _conf_quarantine(quarantine: argparse.ArgumentParser) -> None:
+    from dmi_live import status_cli
+
+    _common(quarantine)
+    status_cli.configure(None, quarantine)
+    quarantine.set_defaults(func=cmd_quarantine)
+
+
+def _conf_reps(reps: argparse.ArgumentParser) -> None:
     from dmi_live import reps_cli
 
     reps_cli.configure(reps)
     reps.set_defaults(func=reps_cli.run)
 
-    metrics = sub.add_parser("metrics", help="stability metrics of a recorded file")
+
+def _conf_metrics(metrics: argparse.ArgumentParser) -> None:
     from dmi_live import metrics_cli
 
     metrics_cli.configure(metrics)
     metrics.set_defaults(func=cmd_metrics)
+
+
+# name, help, configure: a command's module is imported only when that command is chosen,
+# so ``dmi-live --help`` needs neither scipy nor pandas nor the dashboard.
+COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
+    ("demo", "broker, simulated room, recorder and dashboard in one", _conf_demo),
+    ("broker", "run Mosquitto with a generated config", _conf_broker),
+    ("ingest", "read a room's devices and publish them", _conf_ingest),
+    ("record", "store everything published into the database", _conf_record),
+    ("serve", "serve the dashboard", _conf_serve),
+    ("users", "staff accounts: add, disable, enable, reset, list", _conf_users),
+    ("export", "a session's samples, sets, reps and notes: csv, parquet or a pdf report",
+     _conf_export),
+    ("import", "turn a recorded force-plate file into a session", _conf_import),
+    ("family-link", "links that show one child to their family", _conf_family),
+    ("kiosk-link", "wall-screen links: make, list, revoke", _conf_kiosk),
+    ("status", "per device: last stored sample, status, gaps, rejects; the recorder's lag; "
+     "the quarantine", _conf_status),
+    ("quarantine", "the messages the recorder refused, newest first, with the reason",
+     _conf_quarantine),
+    ("reps", "count the reps in recorded IMU files", _conf_reps),
+    ("metrics", "stability metrics of a recorded file", _conf_metrics),
+)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> Parser:
+    """The parser; only the command named in ``argv`` is configured (all when None)."""
+    parser = Parser(prog="dmi-live", description="Live postural-stability measurement for "
+                    "Dynamic Movement Intervention therapy.")
+    parser.add_argument("--version", action="version", version=f"dmi-live {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
+    for name, text, configure in COMMANDS:
+        command = sub.add_parser(name, help=text, description=text)
+        if chosen is None or chosen == name:
+            configure(command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,

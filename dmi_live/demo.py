@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import secrets
 import signal
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from dashboard import kiosk_links
 from dmi_live import services
+from dmi_live.errors import UsageError
 from dmi_live.settings import Settings
 from ingest.service import BatchPolicy
 
@@ -94,10 +98,72 @@ def start_demo(settings: Settings, *, seed: int = 1, speed: float = 1.0,
                 remote, password)
 
 
-def run_demo(settings: Settings, *, seed: int, speed: float) -> int:
+LOCK_NAME = "demo.lock"
+MAX_DEMOS = 9
+
+
+def _try_lock(folder: Path) -> TextIO | None:
+    """Hold ``folder/demo.lock`` (an flock, released by the kernel however we end)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = (folder / LOCK_NAME).open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip()
+        handle.close()
+        log.debug("%s is used by the demo with pid %s", folder, owner or "?")
+        return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def claim_data_dir(folder: Path, *, may_move: bool) -> tuple[Path, TextIO]:
+    """A data folder no other running demo uses, and the lock that keeps it ours.
+
+    Two demos on one folder would share the database, the spool and the broker's files
+    (and reset each other's password). The default folder moves on to ``demo-2``,
+    ``demo-3``…; a folder the user chose is refused with the reason.
+    """
+    candidates = [folder]
+    if may_move:
+        candidates += [folder.with_name(f"{folder.name}-{n}") for n in range(2, MAX_DEMOS + 1)]
+    for candidate in candidates:
+        lock = _try_lock(candidate)
+        if lock is not None:
+            return candidate, lock
+    if may_move:
+        raise UsageError(f"{MAX_DEMOS} demos are running already (in {folder}…-{MAX_DEMOS}); "
+                         "stop one with Ctrl-C")
+    raise UsageError(f"another dmi-live demo is running with the data folder {folder}; "
+                     "stop it first or choose another --data-dir")
+
+
+def run_demo(settings: Settings, *, seed: int, speed: float, may_move: bool = False) -> int:
+    folder, lock = claim_data_dir(settings.data_dir, may_move=may_move)
+    if folder != settings.data_dir:
+        print(f"another demo is running in {settings.data_dir}; this one uses {folder}",
+              flush=True)
+        settings = replace(settings, data_dir=folder)
     stop = threading.Event()
+
+    def on_signal(*_: object) -> None:
+        stop.set()
+        # a second Ctrl-C while stopping ends at once (the broker ends with us)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
+    try:
+        return _run(settings, stop, seed=seed, speed=speed)
+    finally:
+        lock.close()
+
+
+def _run(settings: Settings, stop: threading.Event, *, seed: int, speed: float) -> int:
     demo = start_demo(settings, seed=seed, speed=speed)
     s = demo.settings
     print(f"DMI Live demo is running (site {s.site}, data in {s.data_dir.resolve()})")

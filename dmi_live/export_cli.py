@@ -132,7 +132,7 @@ def export_session(store: Store, session_id: str, fmt: str, path: Path,
 
 def run(args: argparse.Namespace) -> int:
     """Export ``args.session``; print where it went; return the exit status."""
-    from store import open_store
+    from dmi_live.cli_store import open_existing
     from store.errors import StoreError, UnknownSession
 
     bar: Bar | None = None
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         settings = settings_from(args)
         show = args.progress if args.progress is not None else sys.stderr.isatty()
         bar = Bar(sys.stderr, args.format.upper()) if show else None
-        with open_store(settings.database_url) as store:
+        with open_existing(settings.database_url) as store:
             written = export_session(store, args.session, args.format, path, bar)
     except UnknownSession:
         _close(bar)

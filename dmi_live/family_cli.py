@@ -26,7 +26,8 @@ def _duration(text: str) -> float:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("child", nargs="?", help="the child's pseudonymous id (e.g. c-0417)")
+    parser.add_argument("child", nargs="?",
+                        help="the child's name or pseudonymous id (e.g. Ben or c-0522)")
     parser.add_argument("--expires", type=_duration, default=30 * 86400, metavar="DURATION",
                         help="how long the link works: 12h, 30d, 2w (default 30d)")
     parser.add_argument("--base-url", help="the dashboard's address as families reach it "
@@ -40,6 +41,24 @@ def _when(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def resolve_child(store: Any, given: str) -> str:
+    """The pseudonym of the child called ``given`` (a pseudonym or a display name, any case);
+    unknown or ambiguous names are an error that lists the children."""
+    children = store.children()
+    by_id = [c for c in children if c.pseudonym == given]
+    if by_id:
+        return str(by_id[0].pseudonym)
+    wanted = given.casefold().strip()
+    named = [c for c in children if (c.display_name or "").casefold().strip() == wanted]
+    if len(named) == 1:
+        return str(named[0].pseudonym)
+    listing = ", ".join(f"{c.display_name} ({c.pseudonym})" for c in children) or "none yet"
+    if named:
+        raise UsageError(f"{len(named)} children are called {given!r}: name one by its id; "
+                         f"children: {listing}")
+    raise UsageError(f"no child {given!r} (by name or id); children: {listing}")
+
+
 def run(args: argparse.Namespace, settings: Settings, store: Any) -> int:
     from store.errors import StoreError
 
@@ -51,21 +70,21 @@ def run(args: argparse.Namespace, settings: Settings, store: Any) -> int:
             return 0
         if args.list:
             now = time.time()
-            for link in store.family_links(args.child):
+            child = resolve_child(store, args.child) if args.child else None
+            for link in store.family_links(child):
                 state = ("revoked" if link.revoked else
                          "active" if link.is_valid(now) else "expired")
                 print(f"{link.id:>4}  {link.child:<12} {state:<8} until {_when(link.expires)}")
             return 0
         if not args.child:
-            raise UsageError("name the child (its pseudonymous id), or use --list / --revoke")
-        if args.child not in {c.pseudonym for c in store.children()}:
-            raise UsageError(f"no child {args.child!r} in the database")
+            raise UsageError("name the child (name or pseudonymous id), or use --list / --revoke")
+        child = resolve_child(store, args.child)
         secret = settings.with_secret_key().secret_key
         token, digest = new_token(secret)
         expires = time.time() + args.expires
         actor = cli_actor()
-        link = store.add_family_link(args.child, digest, expires, actor)
-        store.audit(actor, "create family link", args.child,
+        link = store.add_family_link(child, digest, expires, actor)
+        store.audit(actor, "create family link", child,
                     f"link {link.id}, until {_when(expires)}")
     except StoreError as exc:
         raise UsageError(str(exc)) from None

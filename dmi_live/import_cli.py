@@ -69,7 +69,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``import`` arguments to ``parser``."""
     parser.description = "Import a recorded force-plate (BDS, CSV) or IMU (CSV) file as a session."
     parser.add_argument("file", metavar="FILE", type=Path, help="file to import")
-    parser.add_argument("--child", required=True, help="the child's pseudonym")
+    parser.add_argument("--child", required=True,
+                        help="the child's pseudonym or name (a new pseudonym adds the child)")
     parser.add_argument("--format", choices=FORMATS, help="file format (default: guessed)")
     parser.add_argument("--site", help="site id (default: from the settings)")
     parser.add_argument("--room", default="import", help="room id (default: import)")
@@ -210,7 +211,7 @@ def batches(device: str, rec: Recording, boot: str, start: float) -> list[Sample
 
 def run(args: argparse.Namespace) -> int:
     """Import ``args.file``; print what became of it; return the exit status."""
-    from store import open_store
+    from dmi_live.cli_store import open_or_create
     from store.errors import StoreError, UnknownSession
 
     path: Path = args.file
@@ -233,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
         site = args.site or settings.site
         session = args.session or f"import-{digest[:12]}"
         device = args.device or f"file-{digest[:8]}"
-        with open_store(settings.database_url) as store:
+        with open_or_create(settings.database_url) as store:
             try:
                 store.session(session)
                 print(f"{path}: already imported as session {session}")
@@ -241,6 +242,11 @@ def run(args: argparse.Namespace) -> int:
             except UnknownSession:
                 pass
             end = start + duration
+            named = [c.pseudonym for c in store.children()
+                     if (c.display_name or "").casefold() == args.child.casefold()
+                     and c.pseudonym != args.child]
+            if len(named) == 1:  # a child's name works as well as its pseudonym
+                args.child = named[0]
             events = session_events(args, session, start, end)  # validates ids first
             if args.exercise and args.exercise not in {e.key for e in store.exercises()}:
                 raise ImportProblem(f"--exercise {args.exercise!r} is not in the catalog")

@@ -50,9 +50,9 @@ def _when(t: float) -> str:
 def run(args: argparse.Namespace, settings: Settings, store: Any = None) -> int:
     """Run the command on ``store`` (default: open the settings' store)."""
     if store is None:
-        from store import open_store
+        from dmi_live.cli_store import open_existing
 
-        with open_store(settings.database_url) as opened:
+        with open_existing(settings.database_url) as opened:
             return run(args, settings, opened)
     from store.errors import StoreError
 

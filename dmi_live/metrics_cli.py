@@ -10,9 +10,12 @@ Formats (``--format``, guessed from the first line when omitted):
     (uniform, filtered, centred; 25 Hz unless ``--fs``); the 72 descriptors of Quijoux
     et al. (2021) under the authors' names. ``mean_value_*`` is the mean of the file.
 ``csv``
-    A DMI Live export: comma-separated with a header; COP columns ``ml``, ``ap`` (cm) or
-    board load cells ``fl``, ``fr``, ``bl``, ``br`` (kg); optional time column ``t`` (s),
-    which gives the rate (irregular times are resampled linearly to ``--fs``);
+    A DMI Live export (the zip of ``dmi-live export --format csv``: its first board's
+    samples, or one ``samples/*.csv`` taken out of it): comma-separated with a header;
+    COP columns ``ml``, ``ap`` (cm) or board load cells ``fl``, ``fr``, ``bl``, ``br``
+    (kg); optional time column ``t`` (s),
+    which gives the rate (irregular times are resampled linearly to ``--fs``); other
+    columns (``t_dev``, ``boot``, ``seq``…) are ignored;
     BDS-convention metrics over the valid samples.
 
 A file that cannot be used gets one line on stderr saying what and where, exit status 2.
@@ -26,6 +29,7 @@ import json
 import logging
 import math
 import sys
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -80,9 +84,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
 # ----------------------------------------------------------------------------- reading
 
 
+def _from_export(path: Path) -> str:
+    """The board samples of a ``dmi-live export --format csv`` zip, as CSV text."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            manifest = json.loads(zf.read("manifest.json"))
+            boards = [d["device"] for d in manifest.get("devices", [])
+                      if d.get("kind") == "board"]
+            if not boards:
+                raise FileProblem(f"{path}: the export holds no balance-board samples")
+            member = f"samples/{boards[0]}.csv"
+            if member not in zf.namelist():
+                raise FileProblem(f"{path}: no {member} (metrics read CSV exports, "
+                                  "not Parquet ones)")
+            return zf.read(member).decode("utf-8")
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise FileProblem(f"{path}: not a DMI Live export ({exc})") from exc
+
+
 def _read_lines(path: Path) -> list[str]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = (_from_export(path) if zipfile.is_zipfile(path)
+                else path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise FileProblem(f"{path}: no such file") from exc
     except IsADirectoryError as exc:
@@ -120,8 +143,11 @@ def _split_header(path: Path, line: str, sep: str) -> list[str]:
     return names
 
 
-def _table(path: Path, lines: list[str], sep: str, names: list[str], start: int) -> np.ndarray:
-    """Parse data lines into floats; empty fields and 'nan' become NaN."""
+def _table(path: Path, lines: list[str], sep: str, names: list[str], start: int,
+           wanted: frozenset[str] | None = None) -> np.ndarray:
+    """Parse data lines into floats; empty fields and 'nan' become NaN. Only the columns
+    in ``wanted`` (all when None) are parsed; the others hold NaN (e.g. an export's
+    ``boot`` id)."""
     rows = []
     for lineno, row in enumerate(csv.reader(lines[start:], delimiter=sep), start=start + 1):
         if not row or not "".join(row).strip():
@@ -132,6 +158,9 @@ def _table(path: Path, lines: list[str], sep: str, names: list[str], start: int)
             )
         values = []
         for name, field in zip(names, row, strict=True):
+            if wanted is not None and name not in wanted:
+                values.append(math.nan)
+                continue
             text = field.strip()
             try:
                 values.append(float(text) if text else math.nan)
@@ -205,7 +234,8 @@ def _quijoux(path: Path, lines: list[str], fs: float | None) -> tuple[dict[str, 
 
 def _csv(path: Path, lines: list[str], fs: float | None) -> tuple[dict[str, float], float, int]:
     names = _split_header(path, lines[0], ",")
-    table = _table(path, lines, ",", names, 1)
+    cop = ("ml", "ap") if "ml" in names or "ap" in names else ("fl", "fr", "bl", "br")
+    table = _table(path, lines, ",", names, 1, frozenset((*cop, "t")))
     if "ml" in names or "ap" in names:
         ml = _column(path, names, table, "ml")
         ap = _column(path, names, table, "ap")

@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from dmi_live.errors import UsageError
@@ -34,10 +33,16 @@ from dmi_live.settings import Settings
 LISTEN_S = 1.5
 
 
-def configure(status: argparse.ArgumentParser, quarantine: argparse.ArgumentParser) -> None:
-    status.add_argument("--json", action="store_true", help="one JSON object")
-    status.add_argument("--listen", type=float, default=LISTEN_S, metavar="S",
-                        help=f"seconds to listen to the broker (default {LISTEN_S}; 0: don't)")
+def configure(status: argparse.ArgumentParser | None,
+              quarantine: argparse.ArgumentParser | None) -> None:
+    """Options of ``status`` and ``quarantine`` (either may be None: not being built)."""
+    if status is not None:
+        status.add_argument("--json", action="store_true", help="one JSON object")
+        status.add_argument("--listen", type=float, default=LISTEN_S, metavar="S",
+                            help=f"seconds to listen to the broker (default {LISTEN_S}; "
+                            "0: don't)")
+    if quarantine is None:
+        return
     quarantine.add_argument("--limit", type=int, default=20, metavar="N",
                             help="the newest N rejects (default 20)")
     quarantine.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -236,16 +241,10 @@ def print_report(doc: dict[str, Any], out: Callable[[str], None] = print) -> Non
 
 
 def open_existing(settings: Settings) -> Any:
-    """The store of ``settings``; a SQLite file that is not there is an error, not a new
-    empty store (a mistyped --data-dir must not look like an empty clinic)."""
-    from store import open_store
+    """The store of ``settings``; a missing SQLite file is an error (see cli_store)."""
+    from dmi_live.cli_store import open_existing as open_url
 
-    url = settings.database_url
-    if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        if not path.exists():
-            raise UsageError(f"no DMI Live store at {path} (wrong --data-dir?)")
-    return open_store(url)
+    return open_url(settings.database_url)
 
 
 def run_status(args: argparse.Namespace, settings: Settings) -> int:

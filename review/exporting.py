@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from review.people import author_names, name_of
 from store import Store
 from store import replay as store_replay
 
@@ -56,6 +57,16 @@ SCHEMAS: dict[str, dict[str, str]] = {
              "t_to": "float64", "reason": "str"},
 }
 SAMPLE_KEYS = {"t": "float64", "t_dev": "float64", "boot": "str", "seq": "int64"}
+UNITS: dict[str, str] = {
+    "t": "s (Unix time, host clock)", "t_dev": "s (device clock)", "boot": "id (device boot)",
+    "seq": "count (sample number in its boot)",
+    **dict.fromkeys(("fl", "fr", "bl", "br"), "kg (load cell: front/back, left/right)"),
+    **dict.fromkeys(("ax", "ay", "az"), "g"), **dict.fromkeys(("gx", "gy", "gz"), "deg/s"),
+    **dict.fromkeys(("mx", "my", "mz"), "µT"),
+    "start": "s (Unix time)", "end": "s (Unix time)", "t_from": "s (Unix time)",
+    "t_to": "s (Unix time)", "planned_reps": "count", "confidence": "0–1",
+}
+"""The unit of each column of the exported tables (in the manifest's ``units``)."""
 CSV_GUARD = "'"
 CSV_EOL = "\r\n"  # RFC 4180; and a text cell holding a lone \r gets quoted too
 _RISKY_START = r"^[=+\-@\t\r']"  # what a spreadsheet runs, and the guard itself
@@ -179,11 +190,18 @@ def bundle_from_store(store: Store, session_id: str, *, chunk_s: float = CHUNK_S
                      source(d.device))
         for d in devices
     )
+    names = author_names(store)
+    authors = {a for a in tables["annotations"]["author"].dropna() if a} | (
+        {session.therapist} if session.therapist else set())
     manifest = {
         "format": "dmi-live-session", "version": BUNDLE_VERSION, "exported": time.time(),
         "session": {"id": session.id, "child": session.child, "site": session.site,
                     "room": session.room, "therapist": session.therapist,
+                    "therapist_name": name_of(names, session.therapist),
                     "start": session.start, "end": session.end},
+        # the annotations' ``author`` column keeps the ids; their names are here
+        "authors": {a: name_of(names, a) for a in sorted(authors)},
+        "units": UNITS,
         "devices": [{"device": s.device, "kind": s.kind, "placement": s.placement,
                      "rows": s.rows} for s in samples],
     }

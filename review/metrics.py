@@ -30,6 +30,7 @@ from access import may_review
 from analysis.errors import AnalysisError
 from analysis.imu import isway_metrics
 from analysis.sway import sway_metrics
+from review.people import author_names, name_of
 from review.replay_data import DeviceSignals, SessionMeta
 from store import Store
 from store import replay as store_replay
@@ -203,6 +204,7 @@ class SessionListRow:
     manual_reps: int
     gaps: int
     gap_s: float
+    therapist_name: str = ""
 
 
 def session_list(store: Store, principal: Any, *, child: str | None = None,
@@ -216,6 +218,7 @@ def session_list(store: Store, principal: Any, *, child: str | None = None,
             if may_review(principal, s.child, s.room)][:limit]
     counts = store_replay.session_counts(store, [s.id for s in rows])
     labels = {c.pseudonym: c.label for c in store.children()}
+    names = author_names(store)
     out = []
     for s in rows:
         c = counts[s.id]
@@ -225,6 +228,7 @@ def session_list(store: Store, principal: Any, *, child: str | None = None,
             room=s.room, therapist=s.therapist or "", duration_s=max(0.0, end - s.start),
             live=s.end is None, sets=c.sets, reps=c.reps, planned_reps=c.planned_reps,
             manual_reps=c.manual_reps, gaps=c.gaps, gap_s=c.gap_s,
+            therapist_name=name_of(names, s.therapist),
         ))
     return out
 

@@ -36,6 +36,7 @@ from tsdownsample import NaNMinMaxLTTBDownsampler
 from analysis.cop import cop_from_loads
 from analysis.imu import trunk_orientation
 from contract.vocab import SUPPORT_POINTS
+from review.people import author_names, name_of
 from store import Store
 from store import replay as store_replay
 
@@ -93,6 +94,7 @@ class Note:
     author: str
     tag: str
     text: str
+    author_name: str = ""  # what a person reads (``author`` is the stored id)
 
     @property
     def label(self) -> str:
@@ -130,6 +132,7 @@ class SessionMeta:
     notes: tuple[Note, ...]
     gaps: tuple[Gap, ...]
     devices: tuple[DeviceInfo, ...]
+    therapist_name: str = ""  # what a person reads (``therapist`` is the stored id)
 
     @property
     def duration(self) -> float:
@@ -177,7 +180,9 @@ def load_meta(store: Store, session_id: str, *, now: float | None = None) -> Ses
     )
     reps = tuple(RepMark(r.t - start, r.set, r.source, r.revoked)
                  for r in store.reps(session_id=session_id))
-    notes = tuple(Note(a.t - start, a.author or "", a.tag or "", a.text)
+    people = author_names(store)
+    notes = tuple(Note(a.t - start, a.author or "", a.tag or "", a.text,
+                       name_of(people, a.author))
                   for a in store.annotations(session_id))
     devices = store_replay.room_devices(store, row.site, row.room, start, end)
     gaps = tuple(
@@ -191,6 +196,7 @@ def load_meta(store: Store, session_id: str, *, now: float | None = None) -> Ses
         therapist=row.therapist or "", start=start, end=end, ended=ended, version=version,
         sets=sets, reps=reps, notes=notes, gaps=gaps,
         devices=tuple(DeviceInfo(d.device, d.kind, d.placement) for d in devices),
+        therapist_name=name_of(people, row.therapist),
     )
 
 

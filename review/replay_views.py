@@ -278,3 +278,29 @@ def cop_frame(board: DeviceSignals | None) -> tuple[float, float, float]:
     cx, cy = float(np.median(ml[ok])), float(np.median(ap[ok]))
     radius = np.hypot(ml[ok] - cx, ap[ok] - cy)
     return cx, cy, float(max(2.0, min(25.0, 1.2 * np.percentile(radius, 99))))
+
+
+EDGE_S = 1.0
+"""A device silent for longer than this at the session's start (or end) is shown as missing
+data there, with the reason, and counted with the gaps."""
+
+
+def edge_holes(device: str, first: float | None, last: float | None, duration: float, *,
+               ended: bool) -> list[tuple[float, float, str]]:
+    """The stretches at the session's edges without samples of ``device``: before its first
+    sample (``first``, s since the start; None: no sample at all) and, once the session has
+    ended, after its last one.
+
+    >>> edge_holes("board-1", 11.2, 60.0, 60.0, ended=True)
+    [(0.0, 11.2, 'board-1: no data yet (its first sample came 0:11 after the start)')]
+    """
+    if first is None or last is None:
+        return [(0.0, duration, f"{device}: no data in this session")] if duration > 0 else []
+    out = []
+    if first > EDGE_S:
+        out.append((0.0, first, f"{device}: no data yet (its first sample came "
+                                f"{clock(first)} after the start)"))
+    if ended and duration - last > EDGE_S:
+        out.append((last, duration, f"{device}: no data after {clock(last)} (it stopped "
+                                    "sending before the session ended)"))
+    return out

@@ -6,8 +6,10 @@ Where a needed service is missing outside CI a test skips with the reason; with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -61,6 +63,42 @@ class RunningBroker:
     def restart(self) -> None:
         self.broker.stop()
         self.broker.start()
+
+
+def brokers_under(folder: Path) -> list[tuple[int, str]]:
+    """(pid, config) of every running mosquitto whose config file lives under ``folder``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            state = next((line for line in (proc / "status").read_text().splitlines()
+                          if line.startswith("State:")), "")
+        except OSError:
+            continue
+        if "zombie" in state or not argv or not argv[0].endswith("mosquitto"):
+            continue
+        config = argv[argv.index("-c") + 1] if "-c" in argv[:-1] else ""
+        with contextlib.suppress(OSError):
+            config = str((proc / "cwd").readlink() / config)  # unchanged when absolute
+        if config.startswith(f"{folder.resolve()}/"):
+            found.append((int(proc.name), config))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole run, no broker a test (or a demo a test started) survives."""
+    yield
+    base = tmp_path_factory.getbasetemp()
+    wait_until(lambda: not brokers_under(base), timeout=10)
+    left = brokers_under(base)
+    for pid, _ in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, "mosquitto processes outlived the tests that started them: " + ", ".join(
+        f"{pid} ({config})" for pid, config in left)
 
 
 @pytest.fixture(scope="session")

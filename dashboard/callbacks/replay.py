@@ -97,10 +97,25 @@ def update_stabilogram(cursor: Any, fetch: Any, session_id: Any) -> tuple[Any, .
     return figure, chunk, f"Cursor at {rv.clock(at)}"
 
 
+# A new export takes the previous file's Download link away at once, in the browser,
+# before the server has even answered: nobody downloads the old file thinking it new.
+clientside_callback(
+    "function () { return [true, '', '0']; }",
+    Output(ids.REPLAY_EXPORT_LINK, "hidden", allow_duplicate=True),
+    Output(ids.REPLAY_EXPORT_LINK, "href", allow_duplicate=True),
+    Output(ids.REPLAY_EXPORT_PROGRESS, "value", allow_duplicate=True),
+    Input(ids.REPLAY_EXPORT_CSV, "n_clicks"),
+    Input(ids.REPLAY_EXPORT_PARQUET, "n_clicks"),
+    Input(ids.REPLAY_EXPORT_PDF, "n_clicks"),
+    prevent_initial_call=True,
+)
+
+
 @callback(
     Output(ids.REPLAY_EXPORT_JOB, "data"),
     Output(ids.REPLAY_EXPORT_POLL, "disabled"),
     Output(ids.REPLAY_EXPORT_STATUS, "children", allow_duplicate=True),
+    Output(ids.REPLAY_EXPORT_LINK, "hidden", allow_duplicate=True),
     Input(ids.REPLAY_EXPORT_CSV, "n_clicks"),
     Input(ids.REPLAY_EXPORT_PARQUET, "n_clicks"),
     Input(ids.REPLAY_EXPORT_PDF, "n_clicks"),
@@ -115,7 +130,7 @@ def start_export(_csv: Any, _parquet: Any, _pdf: Any, session_id: Any) -> tuple[
     if fmt is None or principal is None:
         raise PreventUpdate
     job = exports.start_export(meta, fmt, principal.name)
-    return job, False, f"Preparing the {fmt.upper()} export…"
+    return job, False, f"Preparing the {fmt.upper()} export…", True
 
 
 @callback(

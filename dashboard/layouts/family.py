@@ -8,7 +8,7 @@ the sessions so far.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dash import dcc, html
@@ -21,8 +21,16 @@ def _live(key: str, text: str = "", **extra: str) -> html.Span:
     return html.Span(text, className=f"live-{key}", **{"data-live": key}, **extra)
 
 
+def shared_note_item(t: float, text: str) -> html.Li:
+    """One note the therapist shared; ``data-t`` lets the live script add only new ones."""
+    return html.Li(text, **{"data-t": f"{t:.3f}"})
+
+
 def create_family_layout(child_name: str, *, exercise_names: Mapping[str, str],
-                         progress: Any = None) -> html.Div:
+                         progress: Any = None,
+                         shared_notes: Sequence[tuple[float, str]] = ()) -> html.Div:
+    """``shared_notes``: (time, text) of the notes of the running session the therapist
+    shared so far; the live script adds the ones shared while the page is open."""
     return html.Div(
         id=ids.FAMILY_ROOT, className="family",
         **{"data-live-family": "1", "data-exercise-names": json.dumps(dict(exercise_names))},
@@ -46,7 +54,11 @@ def create_family_layout(child_name: str, *, exercise_names: Mapping[str, str],
                     ]),
                     _live("score-words", ""),
                 ]),
-                html.P(className="family-note", children=[_live("note", "")]),
+            ]),
+            html.Section(className="family-card family-notes", children=[
+                html.H2("Notes from the therapist"),
+                html.Ul([shared_note_item(t, text) for t, text in shared_notes],
+                        className="family-notes-list", **{"data-live-notes": "1"}),
             ]),
             html.Section(className="family-card family-progress", id=ids.FAMILY_PROGRESS,
                          children=progress if progress is not None else []),

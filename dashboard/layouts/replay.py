@@ -118,7 +118,7 @@ def _header(meta: rd.SessionMeta) -> html.Header:
     return html.Header(className="page-header replay-header", children=[
         html.Div([
             html.H1(f"{meta.child_label} — {when}"),
-            html.P(f"Room {meta.room} · therapist {meta.therapist or '–'} · "
+            html.P(f"Room {meta.room} · therapist {meta.therapist_name or '–'} · "
                    f"{rv.clock(meta.duration)}{status}", className="replay-sub"),
         ]),
         html.Nav(className="replay-nav", children=[
@@ -149,7 +149,7 @@ def _exports() -> html.Section:
 
 def _notes(meta: rd.SessionMeta) -> html.Section:
     items = [html.Li([html.Span(rv.clock(n.t), className="replay-note-time"),
-                      html.Span(n.author, className="replay-note-author"),
+                      html.Span(n.author_name, className="replay-note-author"),
                       html.Span(n.tag, className="replay-note-tag") if n.tag else None,
                       html.Span(n.text)]) for n in meta.notes]
     return html.Section(className="replay-card", children=[

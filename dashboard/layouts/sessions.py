@@ -14,6 +14,7 @@ from dashboard import ids
 from dashboard.layouts.common import create_not_allowed_layout
 from review import replay_views as rv
 from review.metrics import SessionListRow, session_list
+from review.people import author_names, name_of
 from store import Store
 from store import replay as store_replay
 
@@ -62,7 +63,7 @@ def sessions_table(rows: Sequence[SessionListRow]) -> html.Table | html.P:
         gaps = f"{r.gaps} ({r.gap_s:.0f} s)" if r.gaps else "none"
         body.append(html.Tr([
             html.Td(dcc.Link(when, href=f"/replay/{r.id}")),
-            html.Td(r.child_label), html.Td(r.room), html.Td(r.therapist or "–"),
+            html.Td(r.child_label), html.Td(r.room), html.Td(r.therapist_name or "–"),
             html.Td(html.Span("running", className="sessions-live") if r.live
                     else rv.clock(r.duration_s), className="num"),
             html.Td(str(r.sets), className="num"), html.Td(reps, className="num"),
@@ -84,6 +85,7 @@ def create_sessions_layout(principal: Any, store: Store, query: Mapping[str, str
         return create_not_allowed_layout()
     children = [c for c in store.children() if principal.can_see_child(c.pseudonym)]
     rooms, therapists = store_replay.facets(store)
+    names = author_names(store)
     rooms = [r for r in rooms if principal.can_see_room(r)]
     child, therapist, room = query.get("child"), query.get("therapist"), query.get("room")
     start, end = query.get("since"), query.get("until")
@@ -100,7 +102,8 @@ def create_sessions_layout(principal: Any, store: Store, query: Mapping[str, str
             html.Label(["Child", dropdown(ids.SESSIONS_CHILD, [
                 {"label": c.label, "value": c.pseudonym} for c in children], child, "any child")]),
             html.Label(["Therapist", dropdown(ids.SESSIONS_THERAPIST, [
-                {"label": t, "value": t} for t in therapists], therapist, "any therapist")]),
+                {"label": name_of(names, t), "value": t} for t in therapists], therapist,
+                "any therapist")]),
             html.Label(["Room", dropdown(ids.SESSIONS_ROOM, [
                 {"label": r, "value": r} for r in rooms], room, "any room")]),
             html.Label(["Date", dcc.DatePickerRange(id=ids.SESSIONS_DATES, start_date=start,

@@ -10,13 +10,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
-SHARED = REPO.parent / "shared" / "data"
 
 
 def load_bds(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """COPx, COPy (cm) of a BDS trial."""
+    """COPx, COPy (cm) of a BDS trial: a whole file, or its Time, COPx, COPy columns
+    (``bds/cop/*.tsv.xz``; numpy opens the compressed file itself)."""
     table = np.loadtxt(path, skiprows=1)
-    return table[:, 7], table[:, 8]
+    return table[:, -2], table[:, -1]
 
 
 def bds_reference(path: Path) -> dict[str, dict[str, float]]:

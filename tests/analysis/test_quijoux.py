@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import lzma
 import math
 
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from analysis.diffusion import diffusion_descriptors, mean_squared_displacement
 from analysis.errors import InvalidSignalError, SignalTooShortError
 from analysis.quijoux import max_pairwise_distance, quijoux_descriptors, velocity_peaks
-from tests.analysis.conftest import DATA, SHARED, assert_rel
+from tests.analysis.conftest import DATA, assert_rel
 
 REFERENCE = json.loads((DATA / "quijoux" / "reference_features_rows4000_7000.json").read_text())
 FROM_RAW = ("mean_value_ML", "mean_value_AP")  # need the raw trial, see test below
@@ -34,16 +35,14 @@ def test_descriptor_matches_the_authors_value(descriptors: dict[str, float], nam
     assert_rel(descriptors[name], REFERENCE[name], 1e-6, name)
 
 
-@pytest.mark.skipif(
-    not (SHARED / "quijoux" / "test.csv").is_file(), reason="shared/data/quijoux not present"
-)
 def test_raw_recording_through_swarii_and_filter_reproduces_the_processed_file(
     quijoux_processed: np.ndarray,
 ) -> None:
     """The authors' pipeline from their raw AMTI export: centre, SWARII 25 Hz, 10 Hz low-pass."""
     from analysis.preprocess import lowpass, resample_uniform
 
-    lines = (SHARED / "quijoux" / "test.csv").read_text().splitlines()
+    with lzma.open(DATA / "quijoux" / "test.csv.xz", "rt") as raw_file:
+        lines = raw_file.read().splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("MocapFrame"))
     raw = np.loadtxt(lines[header + 1 :], delimiter=",")
     fz, mx, my = raw[:, 5], raw[:, 6], raw[:, 7]

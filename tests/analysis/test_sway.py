@@ -19,7 +19,7 @@ from analysis.sway import (
     rms_distance,
     sway_metrics,
 )
-from tests.analysis.conftest import DATA, SHARED, assert_rel, bds_reference, load_bds
+from tests.analysis.conftest import DATA, assert_rel, bds_reference, load_bds
 
 FS = 100.0
 
@@ -131,12 +131,11 @@ def test_reproduces_published_bds_values(trial: str) -> None:
     _check_bds_trial(DATA / "bds" / f"{trial}.txt", ref[trial])
 
 
-@pytest.mark.skipif(not (SHARED / "bds").is_dir(), reason="shared/data/bds not present")
 def test_reproduces_all_twenty_bds_trials() -> None:
-    ref = bds_reference(SHARED / "bds" / "reference.tsv")
+    ref = bds_reference(DATA / "bds" / "reference.tsv")
     assert len(ref) == 20
     for trial, values in ref.items():
-        _check_bds_trial(SHARED / "bds" / f"{trial}.txt", values)
+        _check_bds_trial(DATA / "bds" / "cop" / f"{trial}.tsv.xz", values)
 
 
 # ----------------------------------------------------------------------------- errors

@@ -167,10 +167,10 @@ def test_only_admins_see_the_admin_page(site: Site) -> None:
     assert "links-create" in site.page("/family-links"), "staff make family links"
     family, _ = _family_client(site, "c-a11")
     for path in ("/admin", "/family-links"):
-        assert "needs a link from your clinic" in site.page(path, family)
+        assert "This page is for the clinic's staff" in site.page(path, family)
     wall = _kiosk_client(site, "room-1")
     for path in ("/admin", "/family-links"):
-        assert "needs a link from your clinic" in site.page(path, wall)
+        assert "This screen is signed in as a wall screen" in site.page(path, wall)
 
 
 # ----------------------------------------------------------------------------- accounts

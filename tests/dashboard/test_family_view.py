@@ -61,3 +61,13 @@ def test_session_days_add_up_reps_and_keep_the_longest_hold() -> None:
     progress = family_progress(days, [])
     assert progress.headline.startswith("2 sessions so far and 9 tries done")
     assert family_progress([], []).headline.startswith("After the first session")
+
+
+def test_the_progress_chart_names_its_bars_and_axes() -> None:
+    from dashboard.family_view import SessionDay, reps_figure
+
+    fig = reps_figure([SessionDay("02 Mar", 7, 10, 8.0), SessionDay("09 Mar", 9, 10, 12.0)])
+    assert fig.layout.showlegend is True
+    assert [trace.name for trace in fig.data] == ["tries planned", "tries done"]
+    assert fig.layout.yaxis.title.text == "tries"
+    assert fig.layout.xaxis.title.text == "session"

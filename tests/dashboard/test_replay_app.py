@@ -5,6 +5,7 @@ those who may see the session, and the loaders are memoized in the cache."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ from tests.conftest import need
 from tests.dashboard.replay_session import add_test_login, record_session
 from tests.review.test_replay_data import add_imu
 
+# scripts/test-services sets it when it started its own Redis
+REDIS_URL = os.environ.get("DMI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 class App:
     def __init__(self, tmp: Path, cache_url: str = "simple") -> None:
@@ -292,10 +295,10 @@ def test_redis_backend_round_trips_the_signals(tmp_path: Path) -> None:
     import redis
 
     try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
+        redis.Redis.from_url(REDIS_URL).ping()
     except redis.exceptions.ConnectionError:
-        need(False, "Redis is not running on 127.0.0.1:6379")
-    built = App(tmp_path, cache_url="redis://127.0.0.1:6379/15")
+        need(False, f"Redis is not running at {REDIS_URL}")
+    built = App(tmp_path, cache_url=REDIS_URL)
     try:
         with built.app.server.test_request_context():
             meta = replay_cache.session_meta("s-1")
@@ -306,7 +309,7 @@ def test_redis_backend_round_trips_the_signals(tmp_path: Path) -> None:
             replay_cache.cache.clear()
     finally:
         built.close()
-        redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
+        redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 def test_export_status_rejects_malformed_jobs(app: App) -> None:

@@ -176,10 +176,15 @@ def test_a_family_link_shows_its_child_and_nothing_else(site: Site) -> None:
     assert site.client.get(link).headers["Location"].endswith("/family")
     assert "Amara" in site.page("/family")
     for path in ("/replay/s-b0b", "/replay/s-a11", "/progress/c-b0b", "/sessions",
-                 "/remote/room-2", "/wall/room-2", "/"):
+                 "/remote/room-2", "/wall/room-2"):
         body = site.page(path)
         assert not leaks(body), path
-        assert "needs a link from your clinic" in body, path
+        assert "This page is for the clinic's staff" in body, path
+        assert "Open your child's page" in body, "and the way back"
+        assert "wall-screen" not in body
+    home = site.page("/")
+    assert not leaks(home)
+    assert '"href":"\\u002ffamily"' in home, "the home page is the child's page"
     for output, _status, body in site.forge_every_callback():
         assert not leaks(body), f"{output} leaked child B's data to A's family"
     assert site.client.get("/live/room-2/stream").status_code == 403

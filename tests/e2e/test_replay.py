@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from contract import Event
 from dmi_live.broker import free_port
 from store import Store, open_store
 from tests.dashboard.replay_session import Recorded, add_test_login, record_session
@@ -42,6 +43,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     recorded = record_session(store, duration=600.0, imus=("trunk", "pelvis"))
     other = record_session(store, session="s-other", child="c-99", room="room-2",
                            start=recorded.end + 3600, duration=60.0, name="Noah")
+    for i, text in enumerate(("lost balance", "cried briefly", "better on the left",
+                              "asked for a break")):  # four notes within two seconds
+        store.apply_event("demo", "room-2", Event(
+            type="note", t=other.start + 20 + 0.5 * i, session="s-other", author="ana",
+            data={"text": text}, id=f"s-other-close-{i}"))
+    # a session started 11 s before its devices sent anything
+    late = other.end + 3600
+    store.add_child("c-98", "Zoe")
+    store.apply_event("demo", "room-3", Event(type="session_start", t=late - 11,
+                                              session="s-late", author="ana",
+                                              data={"child": "c-98"}, id="s-late-early"))
+    record_session(store, session="s-late", child="c-98", name="Zoe", room="room-3",
+                   start=late, duration=60.0, hole=False)
     settings = Settings(data_dir=data, store_url=f"sqlite:///{data / 'dmi-live.sqlite'}")
     hub = LiveHub(BrokerAddress(port=free_port()), site=settings.site, client_id="e2e-replay")
     app = create_app(settings, hub=hub, store=store)
@@ -152,3 +166,74 @@ def test_another_childs_session_shows_nothing(served: Served, page: Any) -> None
     rows = page.locator(".sessions-table tbody tr")
     assert rows.count() == 1
     assert rows.get_attribute("data-session") == "s-1"
+
+
+def test_a_new_export_takes_the_old_download_away(served: Served, page: Any) -> None:
+    sign_in(page, served, "/replay/s-1")
+    page.wait_for_selector("#replay-export-csv")
+    page.locator("#replay-export-csv").click()
+    link = page.locator("#replay-export-link")
+    link.wait_for(state="visible", timeout=30_000)
+    first = link.get_attribute("href")
+    # watch every change of the export card from now on
+    page.evaluate("""() => {
+        window.exportLog = [];
+        const card = document.querySelector('.replay-exports');
+        const note = () => {
+            const a = document.querySelector('#replay-export-link');
+            window.exportLog.push({status: document.querySelector('#replay-export-status')
+                .innerText, visible: !a.hidden, href: a.getAttribute('href')});
+        };
+        new MutationObserver(note).observe(card, {subtree: true, childList: true,
+            attributes: true, characterData: true});
+    }""")
+    page.locator("#replay-export-pdf").click()
+    page.wait_for_function("() => document.querySelector('#replay-export-status').innerText"
+                           ".startsWith('Ready') && !document.querySelector("
+                           "'#replay-export-link').hidden && document.querySelector("
+                           f"'#replay-export-link').getAttribute('href') !== '{first}'",
+                           timeout=60_000)
+    log = page.evaluate("() => window.exportLog")
+    busy = [entry for entry in log if not entry["status"].startswith("Ready")]
+    assert busy, "the page showed no progress for the second export"
+    assert not [entry for entry in busy if entry["visible"]], log
+    assert log[-1]["href"] != first
+
+
+def test_close_notes_do_not_write_over_each_other(served: Served, page: Any) -> None:
+    sign_in(page, served, "/replay/s-other")
+    page.wait_for_selector("#replay-timeline-graph .js-plotly-plot")
+    drawn = page.evaluate("""() => {
+        const plot = document.querySelector('#replay-timeline-graph .js-plotly-plot');
+        const index = plot.data.findIndex(t => t.name === 'annotation');
+        const layer = plot.querySelectorAll('.scatterlayer .trace')[index];
+        const box = (el, what) => { const r = el.getBoundingClientRect();
+                                     return [r.left, r.top, r.right, r.bottom, what]; };
+        return {
+            texts: [...layer.querySelectorAll('.textpoint text')]
+                .filter(t => t.textContent.trim()).map(t => box(t, t.textContent)),
+            stars: [...layer.querySelectorAll('.points path.point')]
+                .map((p, i) => box(p, 'star ' + i)),
+        };
+    }""")
+    texts, stars = drawn["texts"], drawn["stars"]
+    assert len(stars) == 6  # the session's own note and tag, and the four close ones
+    assert len(texts) >= 3, texts  # most of them are labelled at this zoom
+
+    def apart(a: list[Any], b: list[Any]) -> bool:
+        return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:] + stars:
+            assert apart(a, b), f"{a[4]!r} overlaps {b[4]!r}"
+
+
+def test_seconds_before_the_first_sample_are_explained(served: Served, page: Any) -> None:
+    sign_in(page, served, "/replay/s-late")
+    page.wait_for_selector("#replay-timeline-graph .js-plotly-plot")
+    hover = page.evaluate("() => document.querySelector('#replay-timeline-graph"
+                          " .js-plotly-plot').data.find(t => t.name === 'data gap').hovertext")
+    assert "gap 0:00–0:11 (11.0 s) room-3-board: no data yet (its first sample came 0:11 " \
+           "after the start)" in hover
+    gaps = page.locator(".replay-stat", has_text="Data gaps").inner_text()
+    assert gaps.split("\n")[1] == "2 (11.0 s)", gaps  # the board and the IMU, 0:00–0:11
