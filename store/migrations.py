@@ -161,12 +161,32 @@ def _v4_devices_per_room(conn: Connection) -> None:
     create_index(conn, "ix_devices_name", "devices", "name")
 
 
+def _v5_placeholder(conn: Connection) -> None:
+    """Version 5 belongs to packed sample storage (branch ``packed``): this no-op only
+    keeps the numbering whole on the ``block`` branch; the merge replaces it."""
+
+
+def _v6_placeholder(conn: Connection) -> None:
+    """Version 6 belongs to rep calibrations (branch ``reps``); replaced at the merge."""
+
+
+def _v7_blocks(conn: Connection) -> None:
+    """Intensive-block plans: the block, its planned exercises, goals, outcome scores."""
+    for table in (tables.blocks, tables.block_exercises, tables.block_goals,
+                  tables.block_outcomes):
+        create_table(conn, table)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: devices, samples, sessions, people, audit; DMI catalog", _v1_baseline),
     Migration(2, "sample_spans: time ranges by batch, no index on samples.t", _v2_sample_spans),
     Migration(3, "sign_ins, sign_in_throttle, kiosk_links", _v3_sign_ins_and_wall_links),
     Migration(4, "devices per room; gaps with their place; quarantine sizes",
               _v4_devices_per_room),
+    Migration(5, "placeholder for packed sample storage", _v5_placeholder),
+    Migration(6, "placeholder for rep calibrations", _v6_placeholder),
+    Migration(7, "blocks: intensive-block plans, planned exercises, goals, outcome scores",
+              _v7_blocks),
 )
 
 
