@@ -175,6 +175,14 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return status_cli.run_quarantine(args, _settings(args))
 
 
+def cmd_progress(args: argparse.Namespace) -> int:
+    from dmi_live import progress_cli
+    from store import open_store
+
+    with open_store(_settings(args).database_url) as store:
+        return progress_cli.run(args, store)
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="dmi-live", description="Live postural-stability measurement for "
                     "Dynamic Movement Intervention therapy.")
@@ -269,6 +277,14 @@ def build_parser() -> Parser:
 
     reps_cli.configure(reps)
     reps.set_defaults(func=reps_cli.run)
+
+    progress = sub.add_parser("progress", help="a child's intensive block: dose, support "
+                              "and carry-over per exercise")
+    _common(progress)
+    from dmi_live import progress_cli
+
+    progress_cli.configure(progress)
+    progress.set_defaults(func=cmd_progress)
 
     metrics = sub.add_parser("metrics", help="stability metrics of a recorded file")
     from dmi_live import metrics_cli
