@@ -116,7 +116,7 @@ def seed_history(store: Any, site: str, room: str, *, today: date | None = None)
                                          for c in child.courses),
                          goals=child.goals, created_by=AUTHOR)
         with store.transaction():
-            for event in _events(child, days):
+            for event in history_events(child, days):
                 if store.apply_event(site, room, event) and event.type == "session_start":
                     written += 1
     if written:
@@ -124,7 +124,8 @@ def seed_history(store: Any, site: str, room: str, *, today: date | None = None)
     return written
 
 
-def _events(child: ChildHistory, days: list[date]) -> list[Event]:
+def history_events(child: ChildHistory, days: list[date]) -> list[Event]:
+    """The session events of ``child`` on ``days`` (weekdays, oldest first), as recorded."""
     rng = random.Random(child.seed)
     level = {c.exercise: c.start for c in child.courses}
     events: list[Event] = []
