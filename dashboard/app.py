@@ -38,6 +38,7 @@ CALLBACK_MODULES = (
     "dashboard.callbacks.sessions",
     "dashboard.callbacks.progress",
     "dashboard.callbacks.plan",
+    "dashboard.callbacks.remote_plan",
     "dashboard.callbacks.admin",
 )
 

@@ -61,7 +61,7 @@ class ChildHistory:
 
 HISTORIES = (
     ChildHistory("c-0417", 17, (
-        Course("sit-balance-ball", "ball", 3, 3, "none", True, 12.0, 3.5, 0.5),
+        Course("sit-balance-ball", "ball", 3, 4, "none", True, 12.0, 3.5, 0.5),
         Course("sit-reach-ball", "ball", 2, 6, "knee", False, 1.0, 1.0, 0.08),
         Course("tall-kneel-hold", "foam-pad", 2, 3, "thigh", True, 6.0, 3.0, 0.35),
     ), (Goal("sits on the ball without help for 60 s", gas_start=-2, gas_middle=-1),

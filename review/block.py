@@ -198,3 +198,30 @@ def _best(sessions: Sequence[SessionRecord], exercise: str, kind: str) -> float 
     values = [v for s in sessions for x in s.sets if x.exercise == exercise
               for v in (set_measure(x, kind),) if v is not None]
     return max(values) if values else None
+
+
+def next_in_plan(store: Store, child: str, now: float) -> tuple[list[str], dict[str, int]]:
+    """The plan's exercises with the one to do next first, and their planned reps.
+
+    Next: in plan order, the first exercise with fewer sets today than planned for the
+    sessions held so far today (the running one included); when all are done, plan order.
+    ``([], {})`` without a running block.
+    """
+    today = datetime.fromtimestamp(now).date()
+    plan = store.current_block(child, today)
+    if plan is None or not plan.start <= today <= plan.end or not plan.exercises:
+        return [], {}
+    midnight = datetime.combine(today, datetime.min.time()).timestamp()
+    history = store.child_history(child, since=midnight)
+    done: dict[str, int] = {}
+    for session in history:
+        for s in session.sets:
+            done[s.exercise] = done.get(s.exercise, 0) + 1
+    held = max(1, len(history))
+    order = [e.exercise for e in plan.exercises]
+    due = next((e.exercise for e in plan.exercises if done.get(e.exercise, 0) < e.sets * held),
+               None)
+    if due is not None:
+        order.remove(due)
+        order.insert(0, due)
+    return order, {e.exercise: e.reps for e in plan.exercises}

@@ -90,3 +90,18 @@ def test_a_family_link_sees_its_childs_block_only(demo: DemoProcess, browser: An
     phone.goto(demo.base_url + "/progress/c-0417")
     phone.wait_for_selector("text=This screen needs a link from your clinic")
     phone.context.close()
+
+
+def test_the_remote_offers_the_plans_next_exercise_first(demo: DemoProcess, page: Any) -> None:
+    demo.sign_in(page, "/remote/room-1")
+    page.wait_for_selector("#remote-rep-plus")
+    page.click("#remote-child")
+    page.get_by_role("option", name="Amara", exact=True).click()
+    page.wait_for_selector("#remote-exercise >> text=Sitting balance on ball")
+    # the plan's 4 reps, not the catalog's 3
+    page.wait_for_function("() => document.querySelector('#remote-planned').value === '4'")
+    page.click("#remote-exercise")
+    page.get_by_role("option").first.wait_for()
+    names = page.get_by_role("option").all_inner_texts()
+    assert names[:3] == ["Sitting balance on ball", "Reach out of base sitting on ball",
+                         "Tall kneeling hold on foam"]
