@@ -8,6 +8,8 @@ from contract.vocab import SUPPORT_POINTS
 from review.block import BlockProgress
 from review.carryover import longest_hold
 
+BG, PANEL, FG, GRID = "#0b0f14", "#121923", "#e8eef5", "#243040"
+
 
 def support_figure(progress: BlockProgress) -> dict[str, Any]:
     """Per exercise, the day's most distal support point (up = less support); the plan's
@@ -30,9 +32,12 @@ def support_figure(progress: BlockProgress) -> dict[str, Any]:
                          "line": {"dash": "dot", "width": 1}, "hoverinfo": "skip"})
     return {"data": data, "layout": {
         "margin": {"l": 90, "r": 10, "t": 10, "b": 40}, "height": 320,
+        "paper_bgcolor": BG, "plot_bgcolor": PANEL, "font": {"color": FG, "size": 12},
         "yaxis": {"tickvals": list(range(len(SUPPORT_POINTS))), "ticktext": list(SUPPORT_POINTS),
-                  "range": [-0.3, len(SUPPORT_POINTS) - 0.7], "title": "support point"},
-        "xaxis": {"type": "date"}, "legend": {"orientation": "h", "y": -0.2}}}
+                  "range": [-0.3, len(SUPPORT_POINTS) - 0.7], "title": "support point",
+                  "gridcolor": GRID},
+        "xaxis": {"type": "date", "gridcolor": GRID},
+        "legend": {"orientation": "h", "y": -0.2}}}
 
 
 def family_holds_figure(progress: BlockProgress) -> dict[str, Any] | None:
@@ -53,5 +58,8 @@ def family_holds_figure(progress: BlockProgress) -> dict[str, Any] | None:
         return None
     return {"data": data, "layout": {
         "margin": {"l": 50, "r": 10, "t": 10, "b": 40}, "height": 260,
-        "yaxis": {"title": "longest hold (s)", "rangemode": "tozero"},
-        "xaxis": {"type": "date"}, "legend": {"orientation": "h", "y": -0.25}}}
+        "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"color": FG, "size": 13},
+        "yaxis": {"title": "longest hold (s)", "rangemode": "tozero", "gridcolor": GRID},
+        "xaxis": {"type": "date", "gridcolor": GRID},
+        "legend": {"orientation": "h", "y": -0.25}}}

@@ -62,13 +62,13 @@ class ChildHistory:
 HISTORIES = (
     ChildHistory("c-0417", 17, (
         Course("sit-balance-ball", "ball", 3, 4, "none", True, 12.0, 3.5, 0.5),
-        Course("sit-reach-ball", "ball", 2, 6, "knee", False, 1.0, 1.0, 0.08),
+        Course("sit-reach-ball", "ball", 2, 6, "knee", False, 1.0, 1.0, 0.13),
         Course("tall-kneel-hold", "foam-pad", 2, 3, "thigh", True, 6.0, 3.0, 0.35),
     ), (Goal("sits on the ball without help for 60 s", gas_start=-2, gas_middle=-1),
         Goal("reaches for a toy to the side and comes back", gas_start=-2)),
         3, 6, 1, ("Lovely focus today", "Tired after lunch", "Reached across with both hands")),
     ChildHistory("c-0522", 22, (
-        Course("sit-to-stand-foam", "foam-pad", 2, 5, "ankle-foot", False, 2.0, 1.0, 0.12),
+        Course("sit-to-stand-foam", "foam-pad", 2, 5, "ankle-foot", False, 2.0, 1.0, 0.19),
         Course("stand-foam-pad", "foam-pad", 3, 3, "none", True, 8.0, 6.0, 0.05),
         Course("step-onto-block", "blocks", 2, 5, "shank", False, 3.0, 1.0, 0.0),
     ), (Goal("stands up from a chair by himself", gas_start=-1, gas_middle=0),
@@ -77,7 +77,7 @@ HISTORIES = (
     ChildHistory("c-0631", 31, (
         Course("stand-ladder-rungs", "ladder", 3, 3, "none", True, 5.0, 3.0, 0.4),
         Course("weight-shift-lateral-foam", "foam-pad", 2, 8, "knee", False, 1.0, 1.0, 0.0),
-        Course("walk-ladder-rungs", "ladder", 2, 3, "ankle-foot", False, 2.0, 1.0, 0.12),
+        Course("walk-ladder-rungs", "ladder", 2, 3, "ankle-foot", False, 2.0, 1.0, 0.19),
     ), (Goal("walks across the ladder holding one hand", gas_start=-2, gas_middle=-1),),
         8, 4, 3, ("Laughed the whole session", "Needed breaks", "Walked three rungs alone")),
 )

@@ -37,11 +37,12 @@ class ExerciseProgress:
     sessions: int
     dose: Dose
     support_first: str | None
-    support_latest: str | None
+    support_latest: str | None  # where the child starts now (latest session's first set)
+    support_most_distal: str | None
     support_target: str | None
     qualities: dict[str, int]
     measure: str  # "hold" or "support"
-    first: float | None  # the measure's best in the first session that did the exercise
+    first: float | None  # the measure in the first session that did it (:func:`_best`)
     latest: float | None  # ... and in the latest one
     carry_over: float | None  # to the next session (1 kept, 0 lost)
     carry_over_next_day: float | None
@@ -103,7 +104,8 @@ def _exercise_json(e: ExerciseProgress) -> dict[str, Any]:
         "reps_done": e.dose.reps_done, "reps_prescribed": e.dose.reps_planned,
         "active_min": round(e.dose.active_min, 1),
         "support_first": e.support_first, "support_latest": e.support_latest,
-        "support_target": e.support_target, "quality": e.qualities,
+        "support_most_distal": e.support_most_distal, "support_target": e.support_target,
+        "quality": e.qualities,
         "measure": MEASURE_NAMES[e.measure], "first": _round(e.first),
         "latest": _round(e.latest), "carry_over": _round(e.carry_over),
         "carry_over_next_day": _round(e.carry_over_next_day),
@@ -186,6 +188,7 @@ def summarise(child: ChildRow, plan: BlockRow | None, sessions: list[SessionReco
             key, entry.name if entry else key, entry.domain if entry else "", len(done),
             dose.exercises.get(key, Dose()),
             support.first if support else None, support.latest if support else None,
+            support.most_distal if support else None,
             item.target_support if item else None, support.qualities if support else {},
             kind, _best(done[:1], key, kind), _best(done[-1:], key, kind),
             carry.next_session, carry.next_day, carry.crosses_surface,
@@ -195,9 +198,13 @@ def summarise(child: ChildRow, plan: BlockRow | None, sessions: list[SessionReco
 
 
 def _best(sessions: Sequence[SessionRecord], exercise: str, kind: str) -> float | None:
+    """A session's measure: the longest hold of any set; the support level of its first set
+    (where the child started that day, as ``support_first`` / ``support_latest``)."""
     values = [v for s in sessions for x in s.sets if x.exercise == exercise
               for v in (set_measure(x, kind),) if v is not None]
-    return max(values) if values else None
+    if not values:
+        return None
+    return max(values) if kind == "hold" else values[0]
 
 
 def next_in_plan(store: Store, child: str, now: float) -> tuple[list[str], dict[str, int]]:

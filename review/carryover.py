@@ -183,15 +183,17 @@ class SupportProgress:
     """The support point of one exercise over the block, proximal → distal."""
 
     exercise: str
-    first: str
-    latest: str
+    first: str  # the block's first set
+    latest: str  # the first set of the latest session: where the child starts now
+    most_distal: str  # the least support of any set
     days: tuple[SupportDay, ...]
     qualities: dict[str, int]  # independent / assisted / passive / refused / unrated
 
     @property
     def levels_gained(self) -> int:
-        """Support points moved distal from the block's first set to its latest (< 0:
-        more support now)."""
+        """Support points moved distal from the block's first set to where the child starts
+        now (< 0: more support now). Starting points, so a gain lost by the next session
+        does not count."""
         return SUPPORT_POINTS.index(self.latest) - SUPPORT_POINTS.index(self.first)
 
 
@@ -207,7 +209,14 @@ def support_progress(sessions: Sequence[SessionRecord], exercise: str) -> Suppor
         SupportDay(day, group[0].support,
                    max(group, key=lambda s: s.support_level).support, _qualities(group))
         for day, group in by_day.items())
-    return SupportProgress(exercise, sets[0].support, sets[-1].support, days, _qualities(sets))
+    latest_session = max((s for s in in_order(sessions) if _sets_of(s, exercise)
+                          and any(x.support in SUPPORT_POINTS for x in _sets_of(s, exercise))),
+                         key=lambda s: (s.started, s.id))
+    starts_now = next(x.support for x in _sets_of(latest_session, exercise)
+                      if x.support in SUPPORT_POINTS)
+    return SupportProgress(exercise, sets[0].support, starts_now,
+                           max(sets, key=lambda s: s.support_level).support, days,
+                           _qualities(sets))
 
 
 def _day(s: SetRecord) -> date:

@@ -107,7 +107,7 @@ def test_the_demo_history_is_a_block_per_child_written_once(tmp_path: Path) -> N
     moved = {e["exercise"]: (e["support_first"], e["support_latest"])
              for e in data["exercises"]}
     assert moved["sit-to-stand-foam"] == ("thigh", "ankle-foot")  # distal over the block
-    assert moved["step-onto-block"] == ("knee", "shank")  # a gain each session, none kept
+    assert moved["step-onto-block"] == ("knee", "knee")  # a gain each session, none kept
     carry = {e["exercise"]: e["carry_over_next_day"] for e in data["exercises"]}
     assert carry["step-onto-block"] == 0.0
     assert carry["stand-foam-pad"] < 0.2  # holds on foam lost overnight
