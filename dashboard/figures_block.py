@@ -57,9 +57,9 @@ def family_holds_figure(progress: BlockProgress) -> dict[str, Any] | None:
     if not data:
         return None
     return {"data": data, "layout": {
-        "margin": {"l": 50, "r": 10, "t": 10, "b": 40}, "height": 260,
+        "margin": {"l": 45, "r": 10, "t": 10, "b": 40}, "height": 260, "showlegend": len(data) > 1,
         "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         "font": {"color": FG, "size": 13},
-        "yaxis": {"title": "longest hold (s)", "rangemode": "tozero", "gridcolor": GRID},
+        "yaxis": {"rangemode": "tozero", "gridcolor": GRID, "ticksuffix": " s"},
         "xaxis": {"type": "date", "gridcolor": GRID},
         "legend": {"orientation": "h", "y": -0.25}}}

@@ -24,6 +24,9 @@ def create_family_block(progress: BlockProgress) -> list[Any]:
                             className="family-block-lines"))
     figure = family_holds_figure(progress)
     if figure is not None:
+        holds = ", ".join(e.name for e in progress.exercises if e.measure == "hold")
+        children.append(html.P(f"Longest hold each day, in seconds ({holds}):",
+                               className="family-label"))
         children.append(dcc.Graph(figure=figure, id=ids.FAMILY_BLOCK_HOLDS,
                                   config={"displayModeBar": False, "responsive": True}))
     return [html.Div(children, id=ids.FAMILY_BLOCK, className="family-block")]
