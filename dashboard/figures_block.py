@@ -63,3 +63,52 @@ def family_holds_figure(progress: BlockProgress) -> dict[str, Any] | None:
         "yaxis": {"rangemode": "tozero", "gridcolor": GRID, "ticksuffix": " s"},
         "xaxis": {"type": "date", "gridcolor": GRID},
         "legend": {"orientation": "h", "y": -0.25}}}
+
+
+def carry_figure(progress: BlockProgress) -> dict[str, Any]:
+    """One row per exercise: each session's first set → last set as a rising segment, and
+    a dotted line to where the next session started (flat: kept; back down: lost)."""
+    started = {s.id: s.started * 1000 for s in progress.sessions}  # plotly wants ms
+    rows = [e for e in progress.exercises if e.carry]
+    data: list[dict[str, Any]] = []
+    layout: dict[str, Any] = {
+        "margin": {"l": 60, "r": 10, "t": 24, "b": 40}, "height": 150 + 170 * len(rows),
+        "paper_bgcolor": BG, "plot_bgcolor": PANEL, "font": {"color": FG, "size": 12},
+        "showlegend": False, "annotations": []}
+    gap = 0.08
+    for i, e in enumerate(rows):
+        axis = "" if i == 0 else str(i + 1)
+        x_in, y_in, x_next, y_next = [], [], [], []
+        for p in e.carry:
+            t0 = started.get(p.session)
+            if t0 is None:
+                continue
+            x_in += [t0, t0 + 20 * 60_000, None]
+            y_in += [p.first, p.last, None]
+            if p.next_session in started and p.next_first is not None:
+                x_next += [t0 + 20 * 60_000, started[p.next_session], None]
+                y_next += [p.last, p.next_first, None]
+        unit = "s" if e.measure == "hold" else "level"
+        data.append({"type": "scatter", "mode": "lines+markers", "x": x_in, "y": y_in,
+                     "xaxis": f"x{axis}", "yaxis": f"y{axis}", "name": e.name,
+                     "line": {"color": "#4fb3ff", "width": 3},
+                     "hovertemplate": "%{y}" + f" {unit}<extra>{e.name}</extra>"})
+        data.append({"type": "scatter", "mode": "lines", "x": x_next, "y": y_next,
+                     "xaxis": f"x{axis}", "yaxis": f"y{axis}", "hoverinfo": "skip",
+                     "line": {"color": "#9fb0c3", "width": 1, "dash": "dot"}})
+        top = 1 - i / len(rows)
+        bottom = 1 - (i + 1) / len(rows) + gap
+        layout[f"yaxis{axis}"] = {"domain": [bottom, top - gap / 2], "gridcolor": GRID,
+                                  "title": {"text": unit}}
+        layout[f"xaxis{axis}"] = {"type": "date", "gridcolor": GRID, "anchor": f"y{axis}",
+                                  **({"matches": "x"} if i else {})}
+        layout["annotations"].append({
+            "text": f"{e.name}: carry-over {_text(e.carry_over)} next session, "
+                    f"{_text(e.carry_over_next_day)} next day",
+            "xref": "paper", "yref": "paper", "x": 0, "y": top, "xanchor": "left",
+            "yanchor": "bottom", "showarrow": False, "font": {"size": 12}})
+    return {"data": data, "layout": layout}
+
+
+def _text(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"

@@ -17,6 +17,7 @@ from review.block_dose import BlockDose, Dose, block_dose
 from review.block_model import PlanItem, PlanSpec, SessionRecord, SetRecord
 from review.carryover import (
     MEASURE_NAMES,
+    CarryPair,
     exercise_carry,
     measure_kind,
     set_measure,
@@ -48,6 +49,7 @@ class ExerciseProgress:
     carry_over_next_day: float | None
     crosses_surface: bool
     support_days: tuple[tuple[date, str], ...]  # per day, the most distal support point
+    carry: tuple[CarryPair, ...] = ()  # per session: first → last set, what came next
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,8 @@ def summarise(child: ChildRow, plan: BlockRow | None, sessions: list[SessionReco
             item.target_support if item else None, support.qualities if support else {},
             kind, _best(done[:1], key, kind), _best(done[-1:], key, kind),
             carry.next_session, carry.next_day, carry.crosses_surface,
-            tuple((d.day, d.most_distal) for d in support.days) if support else ()))
+            tuple((d.day, d.most_distal) for d in support.days) if support else (),
+            carry.pairs))
     return BlockProgress(child.pseudonym, child.display_name, plan, today, sessions, dose,
                          exercises)
 

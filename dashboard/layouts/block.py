@@ -10,7 +10,7 @@ from typing import Any
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.figures_block import support_figure
+from dashboard.figures_block import carry_figure, support_figure
 from review.block import BlockProgress, ExerciseProgress
 from review.block_words import headline
 from review.carryover import MEASURE_NAMES
@@ -126,9 +126,16 @@ def create_block_view(progress: BlockProgress, *, report_href: str,
         html.P("Carry-over: how much of a session's gain (first set → last set, same "
                "surface) is still there at the first set of the next session / the next day; "
                "1 = kept, 0 = back to the start.", className="replay-sub"),
+        html.H3("Carry-over over the days"),
+        html.P("Solid: a session's first set → last set; dotted: where the next session "
+               "started. Flat dotted lines are gains kept.", className="replay-sub"),
+        dcc.Graph(id=ids.BLOCK_CARRY_GRAPH, figure=carry_figure(progress),
+                  config={"displaylogo": False, "responsive": True}),
         html.H3("Per domain"),
         domains_table(progress),
         html.H3("Support over the days"),
+        html.P("Each day's most distal support point per exercise (up = less support); "
+               "dotted: the plan's aim.", className="replay-sub"),
         dcc.Graph(id=ids.BLOCK_SUPPORT_GRAPH, figure=support_figure(progress),
                   config={"displaylogo": False, "responsive": True}),
         *goals_section(progress),

@@ -32,6 +32,8 @@ def test_block_view_replay_click_and_report(demo: DemoProcess, page: Any,
     assert "longest hold (s)" in table
     assert "pelvis → knee (knee)" in table  # reach: support moved distal to the aim
     page.wait_for_selector("#block-support-graph .js-plotly-plot")
+    page.wait_for_selector("#block-carry-graph .js-plotly-plot")
+    assert "Sitting balance on ball: carry-over" in page.inner_text("#block-carry-graph")
     assert "sits on the ball without help for 60 s" in page.inner_text("#block-goals")
 
     with page.expect_download() as info:
