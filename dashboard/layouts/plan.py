@@ -27,6 +27,7 @@ def _number(id_: Any, value: int, low: int, high: int, label: str) -> dcc.Input:
 
 def exercise_rows(catalog: Sequence[ExerciseRow], plan: BlockRow | None) -> html.Table:
     planned = {e.exercise: e for e in plan.exercises} if plan else {}
+    catalog = sorted(catalog, key=lambda e: e.key not in planned)  # the planned ones first
     head = html.Thead(html.Tr([html.Th(h) for h in (
         "Plan", "Exercise", "Domain", "Sets", "Reps", "Support aimed for")]))
     rows = []
@@ -66,12 +67,15 @@ def create_plan_layout(principal: Any, store: Store, child: str) -> html.Div:
     row = next((c for c in store.children() if c.pseudonym == child), None)
     if row is None:
         return create_not_allowed_layout()
-    plan = store.current_block(child, date.today())
-    start = plan.start if plan else date.today()
+    today = date.today()
+    latest = store.current_block(child, today)
+    # a block that has ended is not edited: the form starts the next one from its exercises
+    plan = latest if latest is not None and latest.end >= today else None
+    start = plan.start if plan else today
     end = plan.end if plan else start + timedelta(days=11)
     return html.Div(className="progress-page plan-page", children=[
         html.Header(className="page-header", children=[
-            html.H1(f"Plan — {row.label}"),
+            html.H1(f"Plan — {row.label}" + ("" if plan else " (a new block)")),
             dcc.Link("Back to progress", href=f"/progress/{child}", className="button"),
         ]),
         html.Section(className="replay-card", children=[
@@ -89,7 +93,7 @@ def create_plan_layout(principal: Any, store: Store, child: str) -> html.Div:
                     "minutes a session")]),
             ]),
             html.H2("Exercises for every session"),
-            html.Div(exercise_rows(store.exercises(), plan), id=ids.PLAN_EXERCISES),
+            html.Div(exercise_rows(store.exercises(), plan or latest), id=ids.PLAN_EXERCISES),
             html.H2("Goals, in the child's own words (one a line)"),
             dcc.Textarea(id=ids.PLAN_GOALS, className="plan-goals",
                          value="\n".join(g.text for g in plan.goals) if plan else "",

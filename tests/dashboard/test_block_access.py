@@ -4,6 +4,7 @@ link, a staff member narrowed to another child and a forged callback get nothing
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -88,3 +89,28 @@ def test_the_plan_form_is_read_as_typed() -> None:
 def test_the_page_path_is_a_pseudonym_not_a_name(site: Site) -> None:
     site.sign_in()
     assert "needs a link from your clinic" in site.page("/progress/Zeynep")
+
+
+def test_an_ended_block_is_not_edited_the_form_starts_the_next(site: Site) -> None:
+    site.store.save_block("c-a11", date(2020, 3, 2), date(2020, 3, 13), 2, created_by="anna",
+                          exercises=(PlannedExercise("floor-to-stand", 2, 5, "knee"),))
+    site.sign_in()
+    page = site.page("/plan/c-a11")
+    assert "(a new block)" in page
+    components = {json.dumps(c["props"]["id"], sort_keys=True): c["props"]
+                  for c in _components(json.loads(page)) if "id" in c.get("props", {})}
+    assert components['"plan-block-id"']["data"] is None  # saving makes a new block
+    use = json.dumps({"exercise": "floor-to-stand", "type": "plan-exercise-use"},
+                     sort_keys=True)
+    assert components[use]["value"] == ["use"]  # ... from the last one's exercises
+
+
+def _components(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if "props" in node:
+            yield node
+        for value in node.values():
+            yield from _components(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _components(value)
