@@ -172,7 +172,7 @@ def _run(session: _Session, course: Course, start: float, rng: random.Random) ->
             support = "pelvis" if value < 10 else "none"
         else:
             support = SUPPORT_POINTS[max(0, min(6, round(value)))]
-        session.emit("set_start", set_id=set_id, dt=rng.uniform(40, 90), data={
+        session.emit("set_start", set_id=set_id, dt=rng.uniform(120, 240), data={
             "exercise": course.exercise, "surface": course.surface, "support": support,
             "planned_reps": course.reps})
         done = course.reps - (rng.random() < 0.25)
