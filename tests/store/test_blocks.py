@@ -126,3 +126,4 @@ def test_child_history_has_sets_and_the_reps_that_stand(store: Store) -> None:
         ("step-onto-block", "gait", "pelvis", "assisted")
     assert len(only.reps) == 1
     assert store.child_history("c-1", since=history[0].started + 1) == []
+
