@@ -111,3 +111,12 @@ def check_text(name: str, value: object, *, limit: int = MAX_TEXT, empty: bool =
     if len(value) > limit:
         raise SchemaError(name, f"longer than {limit} characters")
     return value
+
+
+OUTCOME_MEASURES = {"GMFM-66": (0.0, 100.0), "PBS": (0.0, 56.0)}
+"""Outcome scores a clinic takes by hand, with their range: Gross Motor Function Measure
+(GMFM-66, 0–100) and the Pediatric Balance Scale (PBS, 0–56)."""
+GAS_LEVELS = (-2, -1, 0, 1, 2)
+"""Goal Attainment Scaling: −2 (much less than expected) … 0 (expected) … +2 (much more)."""
+GAS_STAGES = ("start", "middle", "end")
+"""When a goal's GAS level is recorded in a block."""

@@ -21,6 +21,7 @@ from werkzeug.exceptions import Forbidden
 
 from access import is_staff
 from dashboard import actions, auth, auth_routes, ids, web_guard
+from dashboard.block_routes import init_block_routes
 from dashboard.cache import init_cache
 from dashboard.exports import init_exports
 from dashboard.live import LiveHub
@@ -36,6 +37,8 @@ CALLBACK_MODULES = (
     "dashboard.callbacks.replay",
     "dashboard.callbacks.sessions",
     "dashboard.callbacks.progress",
+    "dashboard.callbacks.plan",
+    "dashboard.callbacks.remote_plan",
     "dashboard.callbacks.admin",
 )
 
@@ -177,4 +180,5 @@ def create_app(settings: AppSettings, *, hub: LiveHub, store: Store,
     server.extensions["dmi"] = {"settings": settings, "hub": hub, "store": store}
     init_cache(server, settings)
     init_exports(server, settings)
+    init_block_routes(server)
     return app

@@ -87,11 +87,40 @@ PROGRESS_EXERCISE = "progress-exercise"
 PROGRESS_METRIC = "progress-metric"
 PROGRESS_GRAPH = "progress-graph"
 PROGRESS_TRENDS = "progress-trends"
+PROGRESS_SWAY = "progress-sway"
+BLOCK_VIEW = "block-view"
+BLOCK_HEADLINE = "block-headline"
+BLOCK_EXERCISES = "block-exercises"
+BLOCK_SUPPORT_GRAPH = "block-support-graph"
+BLOCK_CARRY_GRAPH = "block-carry-graph"
+BLOCK_GOALS = "block-goals"
+BLOCK_SESSIONS = "block-sessions"
+BLOCK_REPORT_LINK = "block-report-link"
+BLOCK_PLAN_LINK = "block-plan-link"
+
+# plan editor (/plan/<child>: staff)
+PLAN_CHILD = "plan-child"
+PLAN_BLOCK_ID = "plan-block-id"
+PLAN_START = "plan-start"
+PLAN_END = "plan-end"
+PLAN_PER_DAY = "plan-per-day"
+PLAN_MINUTES = "plan-minutes"
+PLAN_EXERCISES = "plan-exercises"
+PLAN_GOALS = "plan-goals"
+PLAN_SAVE = "plan-save"
+PLAN_FEEDBACK = "plan-feedback"
+PLAN_OUTCOME_MEASURE = "plan-outcome-measure"
+PLAN_OUTCOME_SCORE = "plan-outcome-score"
+PLAN_OUTCOME_DATE = "plan-outcome-date"
+PLAN_OUTCOME_ADD = "plan-outcome-add"
+PLAN_OUTCOME_FEEDBACK = "plan-outcome-feedback"
 
 # family
 FAMILY_ROOT = "family-root"
 FAMILY_PROGRESS = "family-progress"
 FAMILY_REPS_GRAPH = "family-reps-graph"
+FAMILY_BLOCK = "family-block"
+FAMILY_BLOCK_HOLDS = "family-block-holds"
 
 # admin (/admin: admins only) and family links (/family-links: staff; also on /admin)
 ADMIN_ROOT = "admin-root"
@@ -149,3 +178,13 @@ LINKS_ONCE_URL = "links-once-url"
 LINKS_FEEDBACK = "links-feedback"
 LINKS_TABLE = "links-table"
 LINKS_REVOKE = "links-revoke"  # pattern-matching: {"type": LINKS_REVOKE, "link": <id>}
+
+
+def plan_field(field: str, exercise: object) -> dict[str, object]:
+    """A plan editor input of one catalog exercise: ``use``, ``sets``, ``reps``, ``support``."""
+    return {"type": "plan-exercise-" + field, "exercise": exercise}
+
+
+def plan_gas(stage: str, goal: object) -> dict[str, object]:
+    """A goal's GAS level at ``start`` / ``middle`` / ``end`` in the plan editor."""
+    return {"type": "plan-gas-" + stage, "goal": goal}

@@ -37,8 +37,10 @@ from dashboard.layouts.common import (
     create_not_found_layout,
 )
 from dashboard.layouts.family import create_family_layout, create_family_progress
+from dashboard.layouts.family_block import create_family_block
 from dashboard.layouts.home import create_home_layout
 from dashboard.layouts.login import create_login_layout
+from dashboard.layouts.plan import create_plan_layout
 from dashboard.layouts.progress import create_progress_layout
 from dashboard.layouts.remote import create_remote_layout
 from dashboard.layouts.replay import create_replay_layout
@@ -90,12 +92,16 @@ def _family(match: re.Match[str], query: dict[str, str], who: Principal, store: 
     if row is None:
         return create_not_allowed_layout()
     store.audit(who.name, "view family page", child)
+    from review.block import load_block
+
+    block = create_family_block(load_block(store, child))  # this link's child, nobody else
     return create_family_layout(row.label, exercise_names=_exercise_names(store),
-                                progress=create_family_progress(_family_progress(store, child)),
+                                progress=[*block, *create_family_progress(
+                                    _family_progress(store, child))],
                                 shared_notes=_shared_notes(store, child))
 
 
-def _shared_notes(store: Any, child: str) -> list[tuple[float, str]]:
+def _shared_notes(store: Store, child: str) -> list[tuple[float, str]]:
     """The notes shared with the family in the child's running session, oldest first."""
     running = [s for s in store.sessions(child=child) if s.end is None]
     if not running:
@@ -139,6 +145,11 @@ def _progress(match: re.Match[str], query: dict[str, str], who: Principal, store
         create_not_allowed_layout()
 
 
+def _plan(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
+    return create_plan_layout(who, store, match.group(1)) if is_staff(who) else \
+        create_not_allowed_layout()
+
+
 def _admin(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     return create_admin_layout(who, store, flask.current_app.extensions["dmi"]["settings"])
 
@@ -155,6 +166,7 @@ PAGES: list[tuple[re.Pattern[str], Page]] = [
     (re.compile(r"^/sessions/?$"), _sessions),
     (re.compile(rf"^/replay/{_ID}/?$"), _replay),
     (re.compile(rf"^/progress/{_ID}/?$"), _progress),
+    (re.compile(rf"^/plan/{_ID}/?$"), _plan),
     (re.compile(rf"^/wall/{_ROOM}/?$"), _wall),
     (re.compile(rf"^/remote/{_ROOM}/?$"), _remote),
     (re.compile(r"^/?$"), _home),

@@ -178,6 +178,14 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return status_cli.run_quarantine(args, _settings(args))
 
 
+def cmd_progress(args: argparse.Namespace) -> int:
+    from dmi_live import progress_cli
+    from store import open_store
+
+    with open_store(_settings(args).database_url) as store:
+        return progress_cli.run(args, store)
+
+
 def _conf_demo(demo: argparse.ArgumentParser) -> None:
     _common(demo)
     demo.add_argument("--port", type=_port,
@@ -282,6 +290,15 @@ def _conf_reps(reps: argparse.ArgumentParser) -> None:
     reps.set_defaults(func=reps_cli.run)
 
 
+
+def _conf_progress(progress: argparse.ArgumentParser) -> None:
+    from dmi_live import progress_cli
+
+    _common(progress)
+    progress_cli.configure(progress)
+    progress.set_defaults(func=cmd_progress)
+
+
 def _conf_metrics(metrics: argparse.ArgumentParser) -> None:
     from dmi_live import metrics_cli
 
@@ -308,6 +325,8 @@ COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...]
     ("quarantine", "the messages the recorder refused, newest first, with the reason",
      _conf_quarantine),
     ("reps", "count the reps in recorded IMU files", _conf_reps),
+    ("progress", "a child's intensive block: dose, support and carry-over per exercise",
+     _conf_progress),
     ("metrics", "stability metrics of a recorded file", _conf_metrics),
 )
 

@@ -90,6 +90,9 @@ def start_demo(settings: Settings, *, seed: int = 1, speed: float = 1.0,
     if not ready:
         log.warning("the recorder, session engine or dashboard is not connected yet")
     password = seed_demo(dashboard.store)
+    from dmi_live.demo_history import seed_history
+
+    seed_history(dashboard.store, settings.site, DEMO_ROOM)
     token, _ = kiosk_links.create(dashboard.store, settings.secret_key, DEMO_ROOM,
                                   created_by="demo", now=time.time())
     wall = f"{dashboard.url}/wall/{DEMO_ROOM}?k={token}"

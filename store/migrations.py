@@ -174,6 +174,13 @@ def _v6_rep_calibrations(conn: Connection) -> None:
     create_table(conn, tables.rep_calibrations)
 
 
+def _v7_blocks(conn: Connection) -> None:
+    """Intensive-block plans: the block, its planned exercises, goals, outcome scores."""
+    for table in (tables.blocks, tables.block_exercises, tables.block_goals,
+                  tables.block_outcomes):
+        create_table(conn, table)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: devices, samples, sessions, people, audit; DMI catalog", _v1_baseline),
     Migration(2, "sample_spans: time ranges by batch, no index on samples.t", _v2_sample_spans),
@@ -184,6 +191,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _v5_sample_blocks),
     Migration(6, "rep_calibrations: the rep counter's calibration and sensitivity per child "
               "and exercise", _v6_rep_calibrations),
+    Migration(7, "blocks: intensive-block plans, planned exercises, goals, outcome scores",
+              _v7_blocks),
 )
 
 

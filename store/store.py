@@ -6,19 +6,24 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from contract import Event, SampleBatch
+from store import plans as _plans
 from store import devices as _devices
 from store import events as _events
+from store import history as _history
 from store import kiosk_links as _kiosk
 from store import people as _people
 from store import repcal as _repcal
 from store import sessions as _sessions
 from store import signins as _signins
+from store.plans import BlockRow, Goal, OutcomeRow, PlannedExercise
 from store.db import Database, create_engine, to_url
+from store.history import HistorySession
 from store.migrations import MIGRATIONS, Migration, migrate
 from store.rows import (
     AnnotationRow,
@@ -341,3 +346,41 @@ class Store:
 
     def revoke_kiosk_link(self, link_id: str) -> KioskLinkRow:
         return _kiosk.revoke_kiosk_link(self._db, link_id)
+
+    # ------------------------------------------------------------------------- blocks
+
+    def save_block(self, child: str, start: date, end: date, sessions_per_day: int, *,
+                   session_minutes: int = 45, weekdays: Sequence[int] = (1, 2, 3, 4, 5),
+                   exercises: Sequence[PlannedExercise] = (), goals: Sequence[Goal] = (),
+                   created_by: str, block_id: int | None = None) -> BlockRow:
+        """Create a child's block plan, or replace block ``block_id``'s plan (its planned
+        exercises and goals as given; a goal at the same position keeps its GAS levels)."""
+        return _plans.save_block(self._db, child, start, end, sessions_per_day,
+                                  session_minutes=session_minutes, weekdays=weekdays,
+                                  exercises=exercises, goals=goals, created_by=created_by,
+                                  block_id=block_id)
+
+    def block(self, block_id: int) -> BlockRow:
+        return _plans.block(self._db, block_id)
+
+    def blocks(self, child: str) -> list[BlockRow]:
+        """Latest start first."""
+        return _plans.blocks(self._db, child)
+
+    def current_block(self, child: str, day: date) -> BlockRow | None:
+        """The block running on ``day``, else the latest started before, else the next."""
+        return _plans.current_block(self._db, child, day)
+
+    def set_goal_level(self, goal_id: int, stage: str, level: int | None) -> None:
+        """A goal's GAS level (−2 … +2) at ``start``, ``middle`` or ``end``."""
+        _plans.set_goal_level(self._db, goal_id, stage, level)
+
+    def add_outcome(self, block_id: int, measure: str, score: float, taken: date,
+                    entered_by: str) -> OutcomeRow:
+        """A GMFM-66 or PBS score taken by hand on ``taken``."""
+        return _plans.add_outcome(self._db, block_id, measure, score, taken, entered_by)
+
+    def child_history(self, child: str, since: float | None = None,
+                      until: float | None = None) -> list[HistorySession]:
+        """Sessions with sets and standing rep times, oldest first (three queries)."""
+        return _history.child_history(self._db, child, since, until)

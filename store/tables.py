@@ -11,7 +11,7 @@ Changing a table here needs a new step in :mod:`store.migrations` (see there).
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from contract.vocab import QUALITIES, REP_SOURCES, ROLES
+from contract.vocab import OUTCOME_MEASURES, QUALITIES, REP_SOURCES, ROLES, SUPPORT_POINTS
 
 REP_SENSITIVITIES = ("fewer", "normal", "more")
 """Steps of the rep counter's sensitivity control (``analysis.repsettings.Sensitivity``)."""
@@ -325,4 +325,63 @@ rep_calibrations = sa.Table(
     sa.Column("sensitivity", sa.String(8), nullable=False, server_default="normal"),
     sa.Column("updated_at", Time, nullable=False),
     sa.CheckConstraint(_in("sensitivity", REP_SENSITIVITIES), name="sensitivity"),
+)
+
+# ----------------------------------------------------------------------------- blocks (v7)
+# An intensive block: a child's plan (dates as ISO "YYYY-MM-DD" text, local days), the
+# exercises planned for every session, goals with GAS levels, outcome scores.
+
+blocks = sa.Table(
+    "blocks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("child_id", sa.ForeignKey("children.id"), nullable=False, index=True),
+    sa.Column("start_date", sa.String(10), nullable=False),
+    sa.Column("end_date", sa.String(10), nullable=False),
+    sa.Column("sessions_per_day", sa.Integer, nullable=False),
+    sa.Column("session_minutes", sa.Integer, nullable=False),
+    sa.Column("weekdays", sa.String(7), nullable=False),  # ISO weekdays, "12345" = Mon-Fri
+    sa.Column("created_by", Name, nullable=False),
+    sa.Column("created", Time, nullable=False),
+    sa.Column("updated", Time, nullable=False),
+)
+
+block_exercises = sa.Table(
+    "block_exercises",
+    metadata,
+    sa.Column("block_id", sa.ForeignKey("blocks.id"), nullable=False),
+    sa.Column("exercise_key", sa.ForeignKey("exercises.key"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("sets", sa.Integer, nullable=False),
+    sa.Column("reps", sa.Integer, nullable=False),
+    sa.Column("target_support", sa.String(16), nullable=False),
+    sa.PrimaryKeyConstraint("block_id", "exercise_key"),
+    sa.CheckConstraint(_in("target_support", SUPPORT_POINTS), name="target_support"),
+)
+
+block_goals = sa.Table(
+    "block_goals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("block_id", sa.ForeignKey("blocks.id"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("text", sa.String(300), nullable=False),  # in the child's own terms
+    sa.Column("gas_start", sa.Integer, nullable=True),
+    sa.Column("gas_middle", sa.Integer, nullable=True),
+    sa.Column("gas_end", sa.Integer, nullable=True),
+    *(sa.CheckConstraint(f"gas_{stage} BETWEEN -2 AND 2", name=f"gas_{stage}")
+      for stage in ("start", "middle", "end")),
+)
+
+block_outcomes = sa.Table(
+    "block_outcomes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("block_id", sa.ForeignKey("blocks.id"), nullable=False, index=True),
+    sa.Column("measure", sa.String(16), nullable=False),
+    sa.Column("score", sa.Double, nullable=False),
+    sa.Column("taken", sa.String(10), nullable=False),
+    sa.Column("entered_by", Name, nullable=False),
+    sa.Column("entered", Time, nullable=False),
+    sa.CheckConstraint(_in("measure", tuple(OUTCOME_MEASURES)), name="measure"),
 )

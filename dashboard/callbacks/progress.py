@@ -1,5 +1,5 @@
-"""Progress page callback: exercise and sway measure → the figure, for a child the
-signed-in principal may see."""
+"""Progress page callbacks: the sway section once the page is open, then exercise and sway
+measure → the figure; each for a child the signed-in principal may see."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from access import is_staff
 from dashboard import auth, cache, ids
 from dashboard.callbacks.registry import callback
 from dashboard.figures_replay import PROGRESS_METRICS, progress_figure
-from dashboard.layouts.progress import SESSIONS
+from dashboard.layouts.progress import SESSIONS, sway_section
 from review.metrics import progress_points
 
 
@@ -21,12 +21,26 @@ from review.metrics import progress_points
     Input(ids.PROGRESS_EXERCISE, "value"),
     Input(ids.PROGRESS_METRIC, "value"),
     State(ids.PROGRESS_CHILD, "data"),
-    prevent_initial_call=True,
 )
 def update_progress(exercise: Any, metric: Any, child: Any) -> dict[str, Any]:
     principal = auth.current()
     if not isinstance(child, str) or not is_staff(principal) or \
-            not principal.can_see_child(child) or metric not in PROGRESS_METRICS:
+            not principal.can_see_child(child) or metric not in PROGRESS_METRICS or \
+            not isinstance(exercise, str):
         raise PreventUpdate
     points = progress_points(cache.child_history(principal, child, limit=SESSIONS))
-    return progress_figure(points, exercise if isinstance(exercise, str) else None, metric)
+    return progress_figure(points, exercise, metric)
+
+
+@callback(
+    Output(ids.PROGRESS_TRENDS, "children"),
+    Output(ids.PROGRESS_EXERCISE, "options"),
+    Output(ids.PROGRESS_EXERCISE, "value"),
+    Input(ids.PROGRESS_CHILD, "data"),
+)
+def load_sway(child: Any) -> tuple[Any, list[dict[str, str]], Any]:
+    principal = auth.current()
+    if not isinstance(child, str) or principal is None or not is_staff(principal) or \
+            not principal.can_see_child(child):
+        raise PreventUpdate
+    return sway_section(principal, child)

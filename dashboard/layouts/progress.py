@@ -1,5 +1,7 @@
-"""A child's progress across sessions: per exercise, the support point (did it move
-distally?), sway (did it fall?) and reps done against planned."""
+"""A child's progress page: the block view first (plan against done, carry-over, support
+and goals over the days, every session one click from its replay; :mod:`.block`), then
+sway across sessions (per exercise, the support point and sway, first against latest),
+which reads recorded samples and so is filled in by a callback after the page opens."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from dash import dcc, html
 
 from access import is_staff
 from dashboard import cache, ids
-from dashboard.figures_replay import PROGRESS_METRICS, progress_figure
+from dashboard.figures_replay import PROGRESS_METRICS
+from dashboard.layouts.block import create_block_view
 from dashboard.layouts.common import create_not_allowed_layout
 from review.metrics import ExerciseTrend, exercise_trends, progress_points
 from store import Store
@@ -59,37 +62,50 @@ def trends_table(trends: Sequence[ExerciseTrend]) -> html.Table | html.P:
     return html.Table([head, html.Tbody(body)], className="sessions-table")
 
 
+def sway_section(principal: Any, child: str) -> tuple[Any, list[dict[str, str]], Any]:
+    """The sway trends table, the exercise options and the first exercise (reads samples)."""
+    points = progress_points(cache.child_history(principal, child, limit=SESSIONS))
+    trends = exercise_trends(points)
+    return (trends_table(trends),
+            [{"label": t.exercise_name, "value": t.exercise} for t in trends],
+            trends[0].exercise if trends else None)
+
+
 def create_progress_layout(principal: Any, store: Store, child: str) -> html.Div:
     if not is_staff(principal) or not principal.can_see_child(child):
         return create_not_allowed_layout()
+    from review.block import load_block
+    from store.errors import UnknownChild
+
+    try:
+        progress = load_block(store, child)
+    except UnknownChild:
+        return create_not_allowed_layout()
+    if progress.child != child:  # a display name in the URL: only pseudonyms here
+        return create_not_allowed_layout()
     store.audit(principal.name, "progress", child, "")
-    history = cache.child_history(principal, child, limit=SESSIONS)
-    label = next((c.label for c in store.children() if c.pseudonym == child), child)
-    points = progress_points(history)
-    trends = exercise_trends(points)
-    exercise = trends[0].exercise if trends else None
     metric = next(iter(PROGRESS_METRICS))
     return html.Div(className="progress-page", children=[
         html.Header(className="page-header", children=[
-            html.Div([html.H1(f"Progress — {label}"),
-                      html.P(f"Latest {len(history)} sessions", className="replay-sub")]),
+            html.Div([html.H1(f"Progress — {progress.name or child}"),
+                      html.P(f"{len(progress.sessions)} sessions in view",
+                             className="replay-sub")]),
             dcc.Link("All sessions", href=f"/sessions?child={child}", className="button"),
         ]),
-        html.Section(className="replay-card", children=[
-            html.H2("By exercise: first against latest session"),
-            html.Div(trends_table(trends), id=ids.PROGRESS_TRENDS),
-        ]),
-        html.Section(className="replay-card", children=[
+        create_block_view(progress, report_href=f"/progress/{child}/block-report.pdf",
+                          plan_href=f"/plan/{child}"),
+        html.Section(className="replay-card", id=ids.PROGRESS_SWAY, children=[
+            html.H2(f"Sway across the latest {SESSIONS} sessions: first against latest"),
+            dcc.Loading(html.Div(html.P("Loading…"), id=ids.PROGRESS_TRENDS)),
             html.Div(className="progress-controls", children=[
                 html.Label(["Exercise", dcc.Dropdown(
-                    id=ids.PROGRESS_EXERCISE, value=exercise, clearable=False,
-                    options=[{"label": t.exercise_name, "value": t.exercise} for t in trends])]),
+                    id=ids.PROGRESS_EXERCISE, value=None, clearable=False, options=[])]),
                 html.Label(["Sway measure", dcc.RadioItems(
                     id=ids.PROGRESS_METRIC, value=metric, inline=True,
                     options=[{"label": v, "value": k} for k, v in PROGRESS_METRICS.items()])]),
             ]),
             dcc.Graph(id=ids.PROGRESS_GRAPH, className="progress-graph", style={"height": "34rem"},
-                      figure=progress_figure(points, exercise, metric),
+                      figure={"data": [], "layout": {}},
                       config={"displaylogo": False, "responsive": True}),
         ]),
         dcc.Store(id=ids.PROGRESS_CHILD, data=child),
