@@ -24,9 +24,9 @@ from review.carryover import (
     support_progress,
 )
 from store import Store
-from store.plans import BlockRow
 from store.errors import InvalidData, UnknownChild
 from store.history import HistorySession
+from store.plans import BlockRow
 from store.rows import ChildRow, ExerciseRow
 
 

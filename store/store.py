@@ -12,19 +12,19 @@ from typing import Any
 import pandas as pd
 
 from contract import Event, SampleBatch
-from store import plans as _plans
 from store import devices as _devices
 from store import events as _events
 from store import history as _history
 from store import kiosk_links as _kiosk
 from store import people as _people
+from store import plans as _plans
 from store import repcal as _repcal
 from store import sessions as _sessions
 from store import signins as _signins
-from store.plans import BlockRow, Goal, OutcomeRow, PlannedExercise
 from store.db import Database, create_engine, to_url
 from store.history import HistorySession
 from store.migrations import MIGRATIONS, Migration, migrate
+from store.plans import BlockRow, Goal, OutcomeRow, PlannedExercise
 from store.rows import (
     AnnotationRow,
     AuditRow,

@@ -15,8 +15,8 @@ from access import is_staff
 from contract.vocab import GAS_STAGES
 from dashboard import auth, ids
 from dashboard.callbacks.registry import callback
-from store.plans import Goal, PlannedExercise
 from store.errors import StoreError
+from store.plans import Goal, PlannedExercise
 
 
 def _store() -> Any:

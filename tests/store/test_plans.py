@@ -8,8 +8,8 @@ import pytest
 
 from contract import Event
 from store import Store
-from store.plans import Goal, PlannedExercise, UnknownBlock
 from store.errors import InvalidData, UnknownChild, UnknownExercise
+from store.plans import Goal, PlannedExercise, UnknownBlock
 from tests.store.factories import Events
 
 PLAN = (PlannedExercise("sit-balance-ball", 3, 1, "none"),
