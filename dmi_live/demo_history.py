@@ -109,7 +109,7 @@ def seed_history(store: Any, site: str, room: str, *, today: date | None = None)
     written = 0
     known = {c.pseudonym for c in store.children()}
     for child in HISTORIES:
-        if child.pseudonym not in known or store.plans(child.pseudonym):
+        if child.pseudonym not in known or store.blocks(child.pseudonym):
             continue
         store.save_block(child.pseudonym, days[0], _block_end(days[0], BLOCK_WEEKDAYS), 2,
                          exercises=tuple(PlannedExercise(c.exercise, c.sets, c.reps, c.target)

@@ -126,7 +126,7 @@ def add_outcome(clicks: Any, child: Any, block_id: Any, measure: Any, score: Any
     if not isinstance(block_id, int):
         return "Save the plan first."
     store = _store()
-    if all(b.id != block_id for b in store.plans(child)):
+    if all(b.id != block_id for b in store.blocks(child)):
         raise PreventUpdate
     try:
         if isinstance(score, bool) or not isinstance(score, int | float):

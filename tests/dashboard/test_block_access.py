@@ -57,15 +57,15 @@ def test_a_family_link_and_a_narrowed_therapist_get_nothing_of_child_b(site: Sit
         assert site.client.get(path).status_code == 403
     for path in ("/plan/c-b0b", "/plan/c-a11", "/progress/c-b0b"):
         body = site.page(path)
-        assert "needs a link from your clinic" in body
+        assert "This page is for the clinic's staff" in body  # a parent, told so
         assert not leaks(body)
     family = site.page("/family")
     assert "Amara" in family
     assert not leaks(family)
-    before = site.store.plans("c-b0b")
+    before = site.store.blocks("c-b0b")
     for output, _status, body in site.forge_every_callback():
         assert not leaks(body), output
-    assert site.store.plans("c-b0b") == before, "a forged plan save changes nothing"
+    assert site.store.blocks("c-b0b") == before, "a forged plan save changes nothing"
 
     narrowed = site.app.server.test_client()  # anna, allowed child A only
     narrowed.post("/login", data={"username": "anna", "password": PASSWORD})

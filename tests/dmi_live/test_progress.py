@@ -51,7 +51,7 @@ def test_progress_prints_the_block_per_exercise(tmp_path: Path) -> None:
         store.save_block("c-1", MONDAY, date(2026, 3, 6), 1, created_by="sue",
                          exercises=(PlannedExercise("sit-balance-ball", 2, 3, "none"),),
                          goals=(Goal("sits on the ball for 60 s", gas_start=-2),))
-        store.add_outcome(store.plans("c-1")[0].id, "PBS", 20, MONDAY, "sue")
+        store.add_outcome(store.blocks("c-1")[0].id, "PBS", 20, MONDAY, "sue")
         # Monday 12 s -> 40 s; Tuesday starts at 40 s (kept); Wednesday missed;
         # Thursday starts at 40 s again (Tuesday's gain 40 -> 50 lost)
         _session(store, "mon", 2, 9, [[12.0, 10.0, 8.0], [40.0, 20.0]])

@@ -47,8 +47,8 @@ def test_a_plan_comes_back_as_written_and_edits_keep_gas_levels(store: Store) ->
     assert edited.exercises == PLAN[:1]
     assert [(g.gas_start, g.gas_middle, g.gas_end) for g in edited.goals] == \
         [(-2, None, None), (None, 1, 2)]
-    assert store.plans("c-1") == [edited]
-    assert store.plans("c-2") == []
+    assert store.blocks("c-1") == [edited]
+    assert store.blocks("c-2") == []
 
 
 def test_outcome_scores_with_their_dates(store: Store) -> None:
@@ -81,7 +81,7 @@ def test_a_bad_plan_is_refused_saying_what(store: Store, kwargs: dict[str, objec
                                "sessions_per_day": 2, **kwargs}
     with pytest.raises(InvalidData, match=message):
         store.save_block("c-1", created_by="sue", **args)  # type: ignore[arg-type]
-    assert store.plans("c-1") == []
+    assert store.blocks("c-1") == []
 
 
 def test_unknown_child_exercise_or_someone_elses_block(store: Store) -> None:
