@@ -73,7 +73,8 @@ def press_start_session(client: Any, child: str) -> str:
     inputs = [{"id": i["id"], "property": i["property"],
                "value": 1 if i["id"] == ids.REMOTE_SESSION_START else None}
               for i in dep["inputs"] if not i["id"].startswith("{")]
-    inputs.append([])  # the tag buttons (a pattern-matching input): none pressed
+    # the tag and set-correction buttons (pattern-matching inputs): none pressed
+    inputs += [[] for i in dep["inputs"] if i["id"].startswith("{")]
     state = [{"id": s["id"], "property": s["property"], "value": values.get(s["id"])}
              for s in dep["state"]]
     assert [s["id"] for s in state] == dep_states

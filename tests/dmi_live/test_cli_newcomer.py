@@ -93,8 +93,7 @@ def test_users_add_without_a_terminal_says_what_it_needs(tmp_path: Path) -> None
 
 
 def test_users_add_reads_a_piped_password_or_a_password_file(tmp_path: Path) -> None:
-    from dashboard.accounts import verify_password
-
+    from access.passwords import verify_password
     from store import open_store
 
     piped = cli("users", "add", "bob", "--role", "therapist", "--data-dir", str(tmp_path),

@@ -80,8 +80,7 @@ def test_a_second_default_demo_gets_its_own_folder(
     assert password1 is not None
     assert password2 is not None
     # each demo has its own database and therapist password; the first one's still works
-    from dashboard.accounts import verify_password
-
+    from access.passwords import verify_password
     from store import open_store
 
     with open_store(tmp_path / "data" / "demo" / "dmi-live.sqlite") as store:

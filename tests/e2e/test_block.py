@@ -90,7 +90,7 @@ def test_a_family_link_sees_its_childs_block_only(demo: DemoProcess, browser: An
     for path in ("/progress/c-0417/block-report.pdf", "/progress/c-0522/block-report.pdf"):
         assert phone.request.get(demo.base_url + path).status == 403
     phone.goto(demo.base_url + "/progress/c-0417")
-    phone.wait_for_selector("text=This screen needs a link from your clinic")
+    phone.wait_for_selector("text=This page is for the clinic's staff")
     phone.context.close()
 
 
