@@ -35,143 +35,32 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench._children import Child, StatusProbe, show_status  # noqa: E402
+from bench._children import StatusProbe  # noqa: E402
+from bench._clinic import FULL, PLACE, QUICK, ROOM, SITE, Clinic, Timing, clinic, wait_recovered  # noqa: E402,E501
 from bench._ledger import (  # noqa: E402
     Books,
-    Ledger,
-    SpoolWatch,
     compare,
-    stored_rows,
     wait_until,
     wait_until_persisted,
 )
 from contract import SampleBatch, samples_topic  # noqa: E402
 from dmi_live import services  # noqa: E402
-from dmi_live.broker import MosquittoBroker, free_port  # noqa: E402
-from dmi_live.settings import BrokerSettings, Settings  # noqa: E402
 from ingest.devices.base import IMU_COLUMNS  # noqa: E402
 from ingest.mqtt import connect, make_client, reason_failed  # noqa: E402
-from store import open_store  # noqa: E402
 
-SITE, ROOM = "bench", "room-1"
-PLACE = (SITE, ROOM)
 FAULTS = ("broker-kill", "recorder-kill", "ingest-kill", "clock-step")
 CLOCK_DEVICE = "imu-clock"
 STEP_S = 5.0
 
 
-@dataclass(frozen=True)
-class Timing:
-    steady: float
-    down: float
-    recorder_down: float
-    clock_s: float
-    status_after: bool  # read the status after each fault, and while broker or ingest are down
-    listen: float  # dmi-live status --listen
-
-
-QUICK = Timing(steady=0.5, down=1.5, recorder_down=5.0, clock_s=3.0, status_after=False,
-               listen=0.5)
-FULL = Timing(steady=5.0, down=5.0, recorder_down=8.0, clock_s=12.0, status_after=True,
-              listen=1.0)
-
-
-# ----------------------------------------------------------------------------- the clinic
-
-
-@dataclass
-class Clinic:
-    settings: Settings
-    config: Path
-    broker: MosquittoBroker
-    recorder: Child
-    ingest: Child
-    watch: SpoolWatch
-    ledger: Ledger
-    store: Any
-    statuses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    timing: Timing = FULL
-    checks: dict[str, str] = field(default_factory=dict)  # facts for the key=value line
-
-    def caught_up(self, timeout: float) -> float | None:
-        """Seconds until everything spooled so far is stored (None: not in ``timeout``)."""
-        start = time.monotonic()
-        while time.monotonic() - start < timeout:
-            self.watch.poll()
-            snapshot = Ledger(self.ledger.snapshot())
-            if snapshot.samples() and compare(snapshot, self.store, PLACE).total_lost == 0:
-                return time.monotonic() - start
-            time.sleep(0.3)
-        return None
-
-    def stored_since(self, t: float) -> bool:
-        """Whether a good sample with host time after ``t`` is stored."""
-        return any(len(stored_rows(self.store, d, PLACE, t)) for d in ("board-1", "imu-trunk"))
-
-    def probe(self, label: str) -> StatusProbe:
-        return StatusProbe(self.config, label, self.timing.listen)
-
-    def collect(self, probe: StatusProbe) -> dict[str, Any]:
-        doc = probe.result()
-        self.statuses.append((probe.label, doc))
-        show_status(probe.label, doc, PLACE)
-        return doc
-
-
-@contextmanager
-def clinic(folder: Path, timing: Timing) -> Iterator[Clinic]:
-    data, logs = folder / "data", folder / "logs"
-    logs.mkdir(parents=True)
-    port = free_port()
-    config = folder / "dmi-live.toml"
-    config.write_text(f'site = "{SITE}"\nrooms = ["{ROOM}"]\ndata_dir = "{data}"\n'
-                      f"[broker]\nport = {port}\n")
-    settings = Settings(site=SITE, rooms=(ROOM,), data_dir=data,
-                        broker=BrokerSettings(port=port))
-    broker, settings = services.start_broker(settings, fallback=False, pick_free_port=False)
-    assert isinstance(broker, MosquittoBroker)
-    recorder = Child("recorder", config, logs, "record")
-    ingest = Child("ingest", config, logs, "ingest", "--simulate", "--room-id", ROOM)
-    ledger = Ledger()
-    watch = SpoolWatch(data / "spool" / f"{ROOM}.sqlite", ledger, every=0.3)
-    store = None
-    try:
-        recorder.start()
-        ingest.start()
-        watch.start()
-        wait_until(lambda: (data / "dmi-live.sqlite").exists(), 30)
-        store = open_store(settings.database_url)
-        yield Clinic(settings, config, broker, recorder, ingest, watch, ledger, store,
-                     timing=timing)
-    finally:
-        for child in (ingest, recorder):
-            child.stop()
-        watch.stop()
-        broker.stop()
-        if store is not None:
-            store.close()
-
-
 # ----------------------------------------------------------------------------- faults
-
-
-def wait_recovered(c: Clinic, since: float, timeout: float = 60.0) -> float | None:
-    """Seconds until the stream is stored again (a sample after ``since``) and nothing
-    spooled is missing."""
-    start = time.monotonic()
-    if not wait_until(lambda: c.stored_since(since), timeout, every=0.2):
-        return None
-    rest = c.caught_up(timeout - (time.monotonic() - start))
-    return None if rest is None else time.monotonic() - start
 
 
 def fault_broker(c: Clinic, t: Timing) -> float | None:

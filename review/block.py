@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from review.block_dose import BlockDose, Dose, block_dose
-from review.block_model import PlanItem, PlanSpec, SessionRecord, SetRecord
+from review.block_model import PlanSpec, SessionRecord, SetRecord
 from review.carryover import (
     MEASURE_NAMES,
     CarryPair,
@@ -121,8 +121,7 @@ def _round(value: float | None) -> float | None:
 
 def plan_spec(block: BlockRow) -> PlanSpec:
     return PlanSpec(block.start, block.end, block.sessions_per_day, block.session_minutes,
-                    block.weekdays, tuple(PlanItem(e.exercise, e.sets, e.reps, e.target_support)
-                                          for e in block.exercises))
+                    block.weekdays, tuple(block.exercises))
 
 
 def find_child(store: Store, who: str) -> ChildRow:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from contract.vocab import SUPPORT_POINTS
+from store.plans import PlannedExercise
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,9 @@ class SessionRecord:
         return max(0.0, end - self.started) / 60.0
 
 
-@dataclass(frozen=True)
-class PlanItem:
-    """An exercise planned for every session: ``sets`` × ``reps``, aiming at a support point."""
-
-    exercise: str
-    sets: int
-    reps: int
-    target_support: str = "none"
+PlanItem = PlannedExercise
+"""An exercise planned for every session: ``sets`` × ``reps``, aiming at a support point
+(the store's own record of it)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from analysis.repcount import Rep, RepCounter
 from analysis.repsettings import Calibration, Sensitivity
 from analysis.repsynth import SensorSet, imu_samples, random_rotation, simulate_sensor_set
 from analysis.synth import SetScenario
+from tests.analysis.repsets import double_bump_set
 
 FS = 50.0
 SPAR = Path(__file__).resolve().parents[1] / "data" / "spar"
@@ -163,31 +164,14 @@ def test_missing_samples_are_bridged() -> None:
     assert len(_count(sim.t, samples)) == SQUATS["steady"].n_reps
 
 
-def _double_set(n_reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each rep: a lean, back up, a second smaller lean, back up, then rest: is it 1 rep
-    or 2? The default cannot know; the therapist's count says."""
-    rng = np.random.default_rng(seed)
-    periods = 2.4 * (1 + 0.1 * rng.uniform(-1, 1, n_reps))
-    t = np.arange(0, periods.sum() + 6, 1 / FS)
-    x = np.zeros_like(t)
-    start = 3.0
-    for period in periods:
-        u = (t - start) / period
-        first, second = (u >= 0) & (u < 0.4), (u >= 0.4) & (u < 0.8)
-        x[first] = 30 * np.sin(np.pi * u[first] / 0.4) ** 2
-        x[second] = 18 * np.sin(np.pi * (u[second] - 0.4) / 0.4) ** 2
-        start += period
-    return t, imu_samples(x, fs=FS, rng=rng, noise=0.3)
-
-
 def test_calibrating_on_one_set_fixes_the_next() -> None:
-    t, samples = _double_set(10, 100)
+    t, samples = double_bump_set(10, 100)
     assert len(_count(t, samples)) != 10  # the hard case: the defaults count bumps
     calibration = calibrate(t, samples, count=10, fs=FS)
     assert calibration != Calibration()
     assert Calibration.from_json(calibration.to_json()) == calibration
     for seed, n in ((1, 12), (2, 8), (3, 11)):
-        t2, s2 = _double_set(n, seed)
+        t2, s2 = double_bump_set(n, seed)
         assert len(_count(t2, s2, calibration=calibration)) == n, f"seed {seed}"
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.repsynth import imu_samples, simulate_sensor_set
+from analysis.repsynth import simulate_sensor_set
 from analysis.synth import SetScenario
 from dmi_live import reps_cli
+from tests.analysis.repsets import double_bump_set
 
 SPAR = Path(__file__).resolve().parents[1] / "data" / "spar"
 HEADER = "time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
@@ -40,18 +41,7 @@ def squats(path: Path, n_reps: int, seed: int) -> Path:
 
 def double_leans(path: Path, n_reps: int, seed: int) -> Path:
     """Reps of two leans each (a big one, then a smaller one): one rep or two?"""
-    rng = np.random.default_rng(seed)
-    periods = 2.4 * (1 + 0.1 * rng.uniform(-1, 1, n_reps))
-    t = np.arange(0, periods.sum() + 6, 1 / FS)
-    x = np.zeros_like(t)
-    start = 3.0
-    for period in periods:
-        u = (t - start) / period
-        first, second = (u >= 0) & (u < 0.4), (u >= 0.4) & (u < 0.8)
-        x[first] = 30 * np.sin(np.pi * u[first] / 0.4) ** 2
-        x[second] = 18 * np.sin(np.pi * (u[second] - 0.4) / 0.4) ** 2
-        start += period
-    return write(path, t, imu_samples(x, fs=FS, rng=rng, noise=0.3))
+    return write(path, *double_bump_set(n_reps, seed, fs=FS))
 
 
 def test_counts_every_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from analysis.repsettings import Calibration, Sensitivity
-from analysis.repsynth import imu_samples, random_rotation, simulate_sensor_set
+from analysis.repsynth import random_rotation, simulate_sensor_set
 from analysis.synth import SetScenario
 from contract import Event, SampleBatch, events_topic, samples_topic
 from ingest.mqtt import connect, make_client
@@ -22,6 +22,7 @@ from record.engine_parts import RepSetup
 from record.engine_service import EngineService
 from record.recorder import Recorder
 from store import open_store
+from tests.analysis.repsets import double_bump_set
 from tests.conftest import RunningBroker, wait_until
 from tests.record.test_engine import (
     CATALOG,
@@ -102,22 +103,6 @@ def test_a_sensor_mounted_any_way_counts_the_same() -> None:
         feed(room, imu_batches(sim.t, sim.samples, fs=100, t0=T0 + 1), 100)
         end_set(room)
         assert auto_reps(room, "set-1") == 8, f"seed {seed}"
-
-
-def double_bump_set(n_reps: int, seed: int, fs: float = 50.0) -> tuple[np.ndarray, np.ndarray]:
-    """Each rep swings twice (a big and a smaller bump): the defaults count the bumps."""
-    rng = np.random.default_rng(seed)
-    periods = 2.4 * (1 + 0.1 * rng.uniform(-1, 1, n_reps))
-    t = np.arange(0, periods.sum() + 6, 1 / fs)
-    x = np.zeros_like(t)
-    start = 3.0
-    for period in periods:
-        u = (t - start) / period
-        first, second = (u >= 0) & (u < 0.4), (u >= 0.4) & (u < 0.8)
-        x[first] = 30 * np.sin(np.pi * u[first] / 0.4) ** 2
-        x[second] = 18 * np.sin(np.pi * (u[second] - 0.4) / 0.4) ** 2
-        start += period
-    return t, imu_samples(x, fs=fs, rng=rng, noise=0.3)
 
 
 def correct_to(room: Room, target: int, set_id: str) -> None:
