@@ -1,9 +1,11 @@
 """End-to-end recording throughput: publisher → Mosquitto → recorder → committed rows.
 
 A publisher process sends ``--samples`` samples in batches of ``--rows`` rows at QoS 1
-(three boards, round robin) as fast as the broker takes them: 25 rows (what a stored
-batch should be) and 2 (what the demo and the example room send today, a batch per
-20 ms) by default. In the same run two subscribers
+(three boards, round robin) as fast as the broker takes them: 25 rows (a stored batch
+as the architecture intends it; what ``dmi-live demo`` and ``examples/room.toml`` send
+since the live frames went to their own QoS 0 topic, which the recorder never
+subscribes to) and 2 (what they sent before, a batch per 20 ms to keep the wall fresh:
+the "before" of issue 15) by default. In the same run two subscribers
 receive the same messages: the real :class:`record.recorder.Recorder` (manual ack after
 commit) writing to the store, in its own process as ``dmi-live record`` runs it, and a
 bare paho subscriber in its own process that does nothing but count. Both rates are

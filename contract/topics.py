@@ -13,6 +13,7 @@ Privacy: topics carry only identifiers (site, room, device), never a name.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from contract.errors import SchemaError
@@ -79,7 +80,11 @@ def subscription(site: str = "+", room: str = "+", leaf: str = "#") -> str:
     return f"{TOPIC_ROOT}/{site}/{room}/#"
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_topic(topic: str) -> Topic:
+    """The parsed ``topic`` (:class:`SchemaError` if it is none of ours). A room's few
+    topics come again in every message: each is parsed once (a topic that fails is not
+    remembered)."""
     parts = topic.split("/")
     if len(parts) < 5 or "/".join(parts[:2]) != TOPIC_ROOT:
         raise SchemaError("topic", f"{topic!r} is not a dmi/v1 topic")
