@@ -175,20 +175,22 @@ def _load(meta: rd.SessionMeta, devices: Sequence[rd.DeviceInfo], *, parallel: b
 
 
 def warm(meta: rd.SessionMeta) -> None:
-    """Start loading everything the replay page of ``meta`` shows (or find it cached): the
-    other IMUs' overviews in a worker thread — the database aggregates them, and SQLite
-    releases the GIL while it works — while this thread reads the board and the tilt IMU
-    and runs the tilt filter (on PostgreSQL those two load in parallel too). The overviews
-    are collected when first needed (:func:`imu_overview`)."""
+    """Start loading everything the replay page of ``meta`` shows (or find it cached).
+
+    On PostgreSQL the other IMUs' overviews load in worker threads — the server sums them
+    up while this thread reads the board and the tilt IMU (in parallel too) and runs the
+    tilt filter; they are collected when first needed (:func:`imu_overview`). On SQLite
+    everything loads in this thread, one part after the other: the reads and the
+    decoding hold the GIL, and a worker thread beside this one made the cold open slower
+    (0.83 s against 0.69 s, ``bench/replay.py``), not faster."""
     ensure_cache()
     light = meta.display_only
     done = flask.g.setdefault("dmi_replay_overviews", {})
     keys = [(meta.id, d.device, meta.version) for d in light]
     keys = [k for k in keys if k not in done]
     sqlite = _store().dialect == "sqlite"
-    if keys:  # on SQLite one thread (with this one, two cores busy); PostgreSQL works apart
-        pool = ThreadPoolExecutor(max_workers=1 if sqlite else len(keys),
-                                  thread_name_prefix="replay-warm")
+    if keys and not sqlite:
+        pool = ThreadPoolExecutor(max_workers=len(keys), thread_name_prefix="replay-warm")
         app, pending = _app(), flask.g.setdefault("dmi_replay_pending", {})
         for key in keys:
             pending[key] = pool.submit(_in_app, app, _overview, *key)

@@ -268,6 +268,9 @@ def run(args: argparse.Namespace) -> int:
                 store.audit(cli_actor(), "add child", args.child, f"importing {path.name}")
             for event in events:
                 store.apply_event(site, args.room, event)
+            from review.replay_data import prepare
+
+            prepare(store, session)  # as the record service does when a session ends
     except (ImportProblem, StoreError, SchemaError, OSError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ from dmi_live.broker import (
     ingest_account,
 )
 from dmi_live.errors import BrokerError, DmiError
+from dmi_live.finisher import SessionFinisher
 from dmi_live.settings import Settings
 from ingest.devices.base import Source
 from ingest.forwarder import Forwarder
@@ -116,11 +117,13 @@ class RecorderHandle:
     recorder: Any
     engine: Any
     store: Any
+    finisher: Any
 
     def stop(self) -> None:
         if self.engine is not None:
             self.engine.stop()
         self.recorder.stop()
+        self.finisher.stop()
         self.store.close()
 
 
@@ -137,15 +140,19 @@ def start_recorder(settings: Settings, *, group: str | None = None,
 
     store = open_store(settings.database_url)
     address = service_address(settings, "recorder")
+    # the recorder that stores a session's end prepares its replay (in a group, each
+    # event reaches one of them)
+    finisher = SessionFinisher(store)
     recorder = Recorder(address, store, client_id=client_id or f"recorder-{settings.site}",
-                        site=settings.site, group=group)
+                        site=settings.site, group=group, on_event=finisher.on_event)
+    finisher.start()
     recorder.start()
     service = None
     if engine:
         service = EngineService(address, store, site=settings.site,
                                 client_id=f"engine-{settings.site}")
         service.start()
-    return RecorderHandle(recorder, service, store)
+    return RecorderHandle(recorder, service, store, finisher)
 
 
 @dataclass

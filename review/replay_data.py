@@ -26,6 +26,7 @@ samples (:func:`omega_trace`).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,7 +39,11 @@ from analysis.imu import trunk_orientation
 from contract.vocab import SUPPORT_POINTS
 from review.people import author_names, name_of
 from store import Store
+from store import derived as store_derived
 from store import replay as store_replay
+from store.errors import UnknownSession
+
+log = logging.getLogger(__name__)
 
 BOARD_COLUMNS = ("fl", "fr", "bl", "br")
 ACC_COLUMNS = ("ax", "ay", "az")
@@ -264,8 +269,56 @@ def imu_signals(device: DeviceInfo, t: np.ndarray, values: Mapping[str, np.ndarr
     return DeviceSignals(device.device, "imu", device.placement, t2, ch, fs, holes)
 
 
+TILT_SERIES = "tilt"
+"""The stored name of the tilt IMU's display signals (:mod:`store.derived`)."""
+
+
 def load_signals(store: Store, meta: SessionMeta, device: DeviceInfo) -> DeviceSignals:
-    """Read one device over the session window and derive its display signals."""
+    """Read one device over the session window and derive its display signals.
+
+    The tilt IMU's (trunk orientation: a recursive filter over every sample, the
+    costliest part of opening a session) are worked out once per session and stored
+    (:mod:`store.derived`): when the session ends (:func:`prepare`), or here the first
+    time. A stored series is used only while the samples it came from are still all
+    there is; one that arrived later makes it worked out again."""
+    if meta.tilt_imu is None or device.device != meta.tilt_imu.device or not meta.ended:
+        return _load_signals(store, meta, device)  # a running session is never stored
+    place = (meta.site, meta.room)
+    source = store_derived.source_of(store, device.device, meta.start,
+                                     meta.end + END_SLACK_S, place)
+    stored = store_derived.load_series(store, meta.id, device.device, TILT_SERIES, source,
+                                       place)
+    if stored is not None:
+        arrays = dict(stored.arrays)
+        t = arrays.pop("t")
+        holes = tuple((float(a), float(b)) for a, b in stored.info["holes"])
+        return DeviceSignals(device.device, "imu", device.placement, t, arrays,
+                             float(stored.info["fs"]), holes)
+    signals = _load_signals(store, meta, device)
+    try:
+        store_derived.save_series(store, meta.id, device.device, TILT_SERIES, source,
+                                  {"t": signals.t, **signals.channels},
+                                  {"fs": signals.fs, "holes": signals.holes}, place)
+    except Exception as exc:  # a cache: the page works without it (next time computes)
+        log.warning("replay: could not store the tilt of session %s: %s", meta.id, exc)
+    return signals
+
+
+def prepare(store: Store, session_id: str) -> bool:
+    """Work out and store what opening ``session_id``'s replay would (its tilt IMU's
+    signals), so that the first supervisor to open it does not wait. False if the
+    session is unknown, not ended, or has no tilt IMU."""
+    try:
+        meta = load_meta(store, session_id)
+    except UnknownSession:
+        return False
+    if not meta.ended or meta.tilt_imu is None:
+        return False
+    load_signals(store, meta, meta.tilt_imu)
+    return True
+
+
+def _load_signals(store: Store, meta: SessionMeta, device: DeviceInfo) -> DeviceSignals:
     tilt = meta.tilt_imu is not None and device.device == meta.tilt_imu.device
     if device.kind == "board":
         cols: tuple[str, ...] = BOARD_COLUMNS

@@ -236,8 +236,8 @@ def _decode_group(cols: str, rows: list[Sequence[Any]], rank: dict[tuple[int, st
     seq = np.repeat(np.array(seq0, dtype=np.int64), n) + j
     stream = np.repeat(np.array([rank[(d, b)] for d, b in zip(device_id, boot, strict=True)],
                                 dtype=np.int64), n)
-    values = np.full((total, len(columns)), np.nan)
+    # one contiguous run per column (``values[:, k]`` is a contiguous view)
+    values = np.empty((len(columns), total))
     for k, name in enumerate(columns):
-        if name in names:
-            values[:, k] = column(names.index(name))
-    return host, dev, seq, stream, values
+        values[k] = column(names.index(name)) if name in names else np.nan
+    return host, dev, seq, stream, values.T

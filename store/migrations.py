@@ -181,6 +181,11 @@ def _v7_blocks(conn: Connection) -> None:
         create_table(conn, table)
 
 
+def _v8_derived_series(conn: Connection) -> None:
+    """Signals derived once per session from a device's samples (the replay's tilt)."""
+    create_table(conn, tables.derived_series)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: devices, samples, sessions, people, audit; DMI catalog", _v1_baseline),
     Migration(2, "sample_spans: time ranges by batch, no index on samples.t", _v2_sample_spans),
@@ -193,6 +198,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               "and exercise", _v6_rep_calibrations),
     Migration(7, "blocks: intensive-block plans, planned exercises, goals, outcome scores",
               _v7_blocks),
+    Migration(8, "derived_series: signals worked out once per session (the replay's tilt)",
+              _v8_derived_series),
 )
 
 

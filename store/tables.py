@@ -314,6 +314,22 @@ kiosk_links = sa.Table(
     sa.Column("revoked_at", Time, nullable=True),
 )
 
+derived_series = sa.Table(
+    "derived_series",
+    metadata,
+    # a session's signal derived from one device's samples, worked out once (the replay's
+    # trunk orientation): its arrays packed one after the other, as ``meta`` (JSON) lists
+    # them; ``source`` sums up the samples it came from (store.derived.source_of), so that
+    # samples arriving later make it stale rather than wrong
+    sa.Column("session_id", Name, primary_key=True),
+    sa.Column("device_id", sa.Integer, primary_key=True),  # devices.id (no FK, as blocks)
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("meta", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created", Time, nullable=False),
+)
+
 rep_calibrations = sa.Table(
     "rep_calibrations",
     metadata,

@@ -3,6 +3,7 @@ was recorded."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -313,3 +314,65 @@ def test_imported_bds_trial_gives_the_published_sway(store: Store, tmp_path: Pat
     assert m.ellipse_area_cm2 == pytest.approx(0.9446915167229832, rel=1e-6)
     assert m.mean_velocity_cm_s == pytest.approx(0.620189911656219, rel=1e-6)
     assert m.mean_frequency_hz == pytest.approx(0.2565758824783575, rel=1e-3)
+
+
+# ----------------------------------------------------------------------------- stored tilt
+
+
+def _tilt(store: Store) -> tuple[rd.SessionMeta, rd.DeviceSignals]:
+    meta = rd.load_meta(store, "s-1")
+    assert meta.tilt_imu is not None
+    return meta, rd.load_signals(store, meta, meta.tilt_imu)
+
+
+def _stored(store: Store, meta: rd.SessionMeta) -> bool:
+    from store import derived
+
+    assert meta.tilt_imu is not None
+    place = (meta.site, meta.room)
+    source = derived.source_of(store, meta.tilt_imu.device, meta.start, meta.end + 1e-3, place)
+    found = derived.load_series(store, meta.id, meta.tilt_imu.device, rd.TILT_SERIES, source,
+                                place)
+    return found is not None
+
+
+def test_an_ended_sessions_tilt_is_worked_out_once_and_read_back_the_same(
+    store: Store, recorded: Recorded
+) -> None:
+    assert rd.prepare(store, "s-1")
+    meta, first = _tilt(store)
+    assert _stored(store, meta)
+    _, again = _tilt(store)
+    np.testing.assert_array_equal(again.t, first.t)
+    assert again.channels.keys() == first.channels.keys() == {
+        "omega", "pitch", "roll", "acc_ap", "acc_ml"}
+    for name, values in first.channels.items():
+        np.testing.assert_array_equal(again.channels[name], values)
+    assert (again.fs, again.holes) == (first.fs, first.holes)
+    assert not rd.prepare(store, "nope")  # an unknown session: nothing to prepare
+
+
+def test_samples_arriving_after_the_tilt_was_stored_are_shown(
+    store: Store, recorded: Recorded
+) -> None:
+    meta, before = _tilt(store)  # the first open stores it
+    assert _stored(store, meta)
+    imu = meta.tilt_imu
+    assert imu is not None
+    # a second boot of the trunk IMU whose batches a spool delivered after the end
+    rel = np.arange(0, 5, 1 / FS)
+    late = SampleBatch(imu.device, "imu", "late-boot", 0, 0.0, 1 / FS, T0 + 50.0,
+                       ("ax", "ay", "az", "gx", "gy", "gz"),
+                       tuple(map(tuple, imu_values(rel).tolist())))
+    store.insert_batches([late], [(meta.site, meta.room)])
+    _, after = _tilt(store)
+    assert after.t.size >= before.t.size + rel.size
+
+
+def test_a_running_sessions_tilt_is_never_stored(store: Store) -> None:
+    record_session(store, duration=60.0)
+    meta = rd.load_meta(store, "s-1")
+    running = dataclasses.replace(meta, ended=False)
+    assert running.tilt_imu is not None
+    rd.load_signals(store, running, running.tilt_imu)
+    assert not _stored(store, meta)
