@@ -3,8 +3,9 @@
 and annotations, written through ``store.insert_batches`` / ``store.apply_event`` in
 batches of ``--rows`` samples (25, as a device sends them: 43,200 stored batches).
 
-Measures what the server does for the replay page (dashboard.cache + layouts + figures,
-serialised as Dash sends it):
+Measures what the server does for the replay page — the router's page function
+(``dashboard.routes.resolve_page``: authorise, load through dashboard.cache, audit, build
+the layout and its figures), serialised as Dash sends it:
 
 - cold open: empty cache — read the board's and the trunk IMU's samples, derive COP and
   trunk tilt, per-set metrics, the other IMUs' overviews (aggregated by the database, in
@@ -129,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from access import Principal
     from dashboard import cache as replay_cache
+    from dashboard import ids
     from dashboard.callbacks.replay import view_outputs
-    from dashboard.layouts.replay import create_replay_layout
+    from dashboard.routes import resolve_page
     from dmi_live.settings import Settings
 
     folder = Path(tempfile.mkdtemp(prefix="dmi-bench-"))
@@ -152,9 +154,12 @@ def main(argv: list[str] | None = None) -> int:
 
             def open_page() -> tuple[float, float, float]:
                 started, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
-                to_json_plotly(create_replay_layout(supervisor, store, SESSION))
-                return (time.perf_counter() - started, time.process_time() - cpu,
+                page = to_json_plotly(resolve_page(f"/replay/{SESSION}", {}, supervisor, store))
+                took = (time.perf_counter() - started, time.process_time() - cpu,
                         time.thread_time() - own)
+                if ids.REPLAY_TIMELINE not in page:
+                    raise SystemExit(f"/replay/{SESSION} did not open the replay: {page[:200]}")
+                return took
 
             cold, cold_cpu, cold_main = open_page()
             warm = min(open_page()[0] for _ in range(3))
