@@ -3,18 +3,19 @@
 and annotations, written through ``store.insert_batches`` / ``store.apply_event`` in
 batches of ``--rows`` samples (25, as a device sends them: 43,200 stored batches).
 
-Measures what the server does for the replay page (dashboard.cache + layouts + figures,
-serialised as Dash sends it):
+Measures what the server does for the replay page — the router's page function
+(``dashboard.routes.resolve_page``: authorise, load through dashboard.cache, audit, build
+the layout and its figures), serialised as Dash sends it:
 
 - cold open: empty cache — read the board's samples and derive COP, read the trunk
   IMU's tilt as the record service stored it when the session ended
   (:func:`review.replay_data.prepare`; the open of a session not prepared, which works
   it out from the samples and stores it, is printed apart), per-set metrics, the other
   IMUs' overviews (in worker threads on PostgreSQL), the display-resolution timeline,
-  the page. The process has served
-  another session's replay page before (a one-minute session over the same devices), as
-  a running server has: imports, the first connection and query compilation are paid
-  once per process, not per session; that first page is timed and printed apart;
+  the page. The process has served another session's replay page before (a one-minute
+  session over the same devices), as a running server has: imports, the first
+  connection and query compilation are paid once per process, not per session; that
+  first page is timed and printed apart;
 - warm open: the same page again (everything memoized);
 - zoom: a new zoom range (not cached before), MinMaxLTTB at display resolution (the
   other IMUs from their overview, or from their samples for the shortest zooms).
@@ -153,8 +154,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from access import Principal
     from dashboard import cache as replay_cache
+    from dashboard import ids
     from dashboard.callbacks.replay import view_outputs
-    from dashboard.layouts.replay import create_replay_layout
+    from dashboard.routes import resolve_page
     from dmi_live.settings import Settings
 
     folder = Path(tempfile.mkdtemp(prefix="dmi-bench-"))
@@ -176,9 +178,12 @@ def main(argv: list[str] | None = None) -> int:
 
             def open_page(session: str = SESSION) -> tuple[float, float, float]:
                 started, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
-                to_json_plotly(create_replay_layout(supervisor, store, session))
-                return (time.perf_counter() - started, time.process_time() - cpu,
+                page = to_json_plotly(resolve_page(f"/replay/{session}", {}, supervisor, store))
+                took = (time.perf_counter() - started, time.process_time() - cpu,
                         time.thread_time() - own)
+                if ids.REPLAY_TIMELINE not in page:
+                    raise SystemExit(f"/replay/{session} did not open the replay: {page[:200]}")
+                return took
 
             # a server has imported, connected and compiled its queries before a
             # supervisor opens a session: another session's page first (timed apart)

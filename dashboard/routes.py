@@ -5,29 +5,35 @@ Rules:
 - ``/login`` — anyone.
 - ``/wall/<room>`` — a kiosk of that room, or a signed-in user (therapist, supervisor, admin).
 - ``/remote/<room>`` — a signed-in therapist, supervisor or admin.
-- ``/sessions``, ``/replay/<session>``, ``/progress/<child>`` — staff; each layout checks
-  again that this user may see that child and room (and records the view in the audit).
+- ``/sessions``, ``/replay/<session>``, ``/progress/<child>``, ``/plan/<child>`` — staff
+  who may see that child and room (the replay and progress views are written to the audit).
 - ``/admin`` — enabled admins; ``/family-links`` — staff (links for children they may see).
 - ``/family`` — a family principal (from a family link): their one child only.
 - ``/`` — a kiosk goes to its wall; a user sees the rooms; anyone else signs in.
 
 A page a principal may not see renders as "not allowed" (or the sign-in page when no one
 is signed in); the data routes and callbacks behind each page check again on their own.
+
+Each page function authorises, loads what the page shows (:mod:`dashboard.page_data`),
+writes the audit row, and only then calls its builder from :mod:`dashboard.layouts`,
+which reads nothing and decides nothing.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import flask
 from dash import dcc
 
-from access import Principal, is_staff
-from dashboard import cache
+from access import Principal, is_staff, may_review
+from dashboard import admin_actions as aa
+from dashboard import page_data as data
 from dashboard.auth import safe_next
-from dashboard.family_view import FamilyProgress, family_progress, session_days
 from dashboard.layouts.admin import create_admin_layout, create_family_links_layout
 from dashboard.layouts.common import (
     create_family_elsewhere_layout,
@@ -44,9 +50,9 @@ from dashboard.layouts.plan import create_plan_layout
 from dashboard.layouts.progress import create_progress_layout
 from dashboard.layouts.remote import create_remote_layout
 from dashboard.layouts.replay import create_replay_layout
-from dashboard.layouts.sessions import create_sessions_layout
+from dashboard.layouts.sessions import LIMIT, create_sessions_layout
 from dashboard.layouts.wall import create_wall_layout
-from review.metrics import progress_points
+from review.block import load_block
 from store import Store
 
 _ROOM = r"([a-z0-9][a-z0-9_-]{0,63})"
@@ -55,13 +61,11 @@ _ID = r"([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})"
 Page = Callable[[re.Match[str], dict[str, str], Principal, Any], Any]
 
 
-
-
 def _wall(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     room = match.group(1)
     if not (who.can_see_room(room) and (who.kind == "kiosk" or is_staff(who))):
         return create_not_allowed_layout()
-    return create_wall_layout(room, exercise_names=_exercise_names(store))
+    return create_wall_layout(room, exercise_names=data.exercise_names(store))
 
 
 def _remote(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
@@ -71,55 +75,27 @@ def _remote(match: re.Match[str], query: dict[str, str], who: Principal, store: 
     return create_remote_layout(room, children=store.children(), exercises=store.exercises())
 
 
-def _exercise_names(store: Store) -> dict[str, str]:
-    return {e.key: e.name for e in store.exercises()}
-
-
 def _home(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     if who.kind == "kiosk" and who.rooms:
         return dcc.Location(id="home-redirect", href=f"/wall/{sorted(who.rooms)[0]}")
     if not is_staff(who):
         return create_not_allowed_layout()
-    rooms = sorted({d.room for d in store.devices() if d.room})  # imports have none
-    return create_home_layout(who, rooms=rooms)
+    return create_home_layout(who, rooms=data.device_rooms(store))
 
 
 def _family(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
     if who.kind != "family" or not who.children or len(who.children) != 1:
         return create_not_allowed_layout()
     (child,) = who.children
-    row = next((c for c in store.children() if c.pseudonym == child), None)
+    row = data.child_row(store, child)
     if row is None:
         return create_not_allowed_layout()
     store.audit(who.name, "view family page", child)
-    from review.block import load_block
-
     block = create_family_block(load_block(store, child))  # this link's child, nobody else
-    return create_family_layout(row.label, exercise_names=_exercise_names(store),
+    return create_family_layout(row.label, exercise_names=data.exercise_names(store),
                                 progress=[*block, *create_family_progress(
-                                    _family_progress(store, child))],
-                                shared_notes=_shared_notes(store, child))
-
-
-def _shared_notes(store: Store, child: str) -> list[tuple[float, str]]:
-    """The notes shared with the family in the child's running session, oldest first."""
-    running = [s for s in store.sessions(child=child) if s.end is None]
-    if not running:
-        return []
-    latest = max(running, key=lambda s: s.start)
-    return [(a.t, a.text or a.tag or "") for a in store.annotations(latest.id, family_only=True)
-            if a.text or a.tag]
-
-
-def _family_progress(store: Store, child: str, *, sessions: int = 12) -> FamilyProgress:
-    """The child's latest ended sessions as a family sees them (the caller checked access)."""
-    history = []
-    for row in store.sessions(child=child)[:sessions]:
-        meta = cache.current_meta(row)
-        if meta is not None and meta.ended:
-            history.append((meta, cache.session_metrics(meta)))
-    days = session_days([(meta.start, metrics) for meta, metrics in history])
-    return family_progress(days, progress_points(history))
+                                    data.family_progress_of(store, child))],
+                                shared_notes=data.shared_notes(store, child))
 
 
 LINK_ENDED = ("This link has ended", "Family links work for a limited time and can be "
@@ -131,32 +107,60 @@ def link_ended_layout() -> Any:
 
 
 def _sessions(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
-    return create_sessions_layout(who, store, query) if is_staff(who) else \
-        create_not_allowed_layout()
+    if not is_staff(who):
+        return create_not_allowed_layout()
+    filters = data.session_filters(store, who)
+    rows = data.filtered_rows(store, who, query.get("child"), query.get("therapist"),
+                              query.get("room"), query.get("since"), query.get("until"),
+                              limit=LIMIT)
+    return create_sessions_layout(filters, rows, query)
 
 
 def _replay(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
-    return create_replay_layout(who, store, match.group(1)) if is_staff(who) else \
-        create_not_allowed_layout()
+    if not is_staff(who):
+        return create_not_allowed_layout()
+    session_id = match.group(1)
+    meta = data.session_meta(session_id)
+    if meta is None:
+        return create_not_found_layout(f"/replay/{session_id}")
+    if not may_review(who, meta.child, meta.room):
+        return create_not_allowed_layout()
+    store.audit(who.name, "replay", meta.child, meta.id)
+    return create_replay_layout(data.replay_page(meta))
 
 
 def _progress(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
-    return create_progress_layout(who, store, match.group(1)) if is_staff(who) else \
-        create_not_allowed_layout()
+    child = match.group(1)
+    if not (is_staff(who) and who.can_see_child(child)):
+        return create_not_allowed_layout()
+    progress = data.block_progress(store, child)
+    if progress is None or progress.child != child:  # a display name in the URL: no
+        return create_not_allowed_layout()
+    store.audit(who.name, "progress", child, "")
+    return create_progress_layout(progress)
 
 
 def _plan(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
-    return create_plan_layout(who, store, match.group(1)) if is_staff(who) else \
-        create_not_allowed_layout()
+    child = match.group(1)
+    if not (is_staff(who) and who.can_see_child(child)):
+        return create_not_allowed_layout()
+    page = data.plan_page(store, child, date.today())
+    return create_not_allowed_layout() if page is None else create_plan_layout(page)
 
 
 def _admin(match: re.Match[str], query: dict[str, str], who: Principal, store: Store) -> Any:
-    return create_admin_layout(who, store, flask.current_app.extensions["dmi"]["settings"])
+    if not aa.is_admin(who, store):  # the account as it is now, not as at sign-in
+        return create_not_allowed_layout()
+    settings = flask.current_app.extensions["dmi"]["settings"]
+    return create_admin_layout(who, data.admin_page(store, getattr(settings, "rooms", ()),
+                                                    time.time()))
 
 
 def _family_links(match: re.Match[str], query: dict[str, str], who: Principal,
                   store: Store) -> Any:
-    return create_family_links_layout(who, store)
+    if not aa.may_manage_links(who, store):
+        return create_not_allowed_layout()
+    return create_family_links_layout(who, *data.family_links(store, who, time.time()))
 
 
 PAGES: list[tuple[re.Pattern[str], Page]] = [

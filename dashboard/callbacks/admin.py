@@ -17,7 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from access import Principal
 from dashboard import admin_actions as aa
-from dashboard import auth, ids, signins
+from dashboard import auth, ids, page_data, signins
 from dashboard.callbacks.registry import callback
 from dashboard.layouts import admin as view
 from dashboard.layouts import admin_walls as walls
@@ -163,10 +163,8 @@ def family_link_action(create: Any, child: Any, revoke: Any, expires: Any) -> tu
             raise PreventUpdate
     except aa.FormError as exc:
         return None, view.feedback(str(exc), ok=False), no_update
-    children = {c.pseudonym: c.label for c in store.children()
-                if principal.can_see_child(c.pseudonym)}
-    views = aa.visible_links(store, principal.can_see_child, child, now)
-    return once, message, view.links_table(views, children)
+    children, views = page_data.family_links(store, principal, now, child)
+    return once, message, view.links_table(views, {c.pseudonym: c.label for c in children})
 
 
 # ----------------------------------------------------------------------------- wall screens
@@ -261,6 +259,4 @@ def save_exercise(clicks: Any, key: Any, name: Any, domain: Any, reps: Any,
 )
 def show_audit(child: Any, limit: Any, refresh: Any) -> Any:
     _principal, store = _admin()
-    child, limit = aa.audit_filter(child, limit)
-    labels = {c.pseudonym: c.label for c in store.children()}
-    return view.audit_table(store.audit_log(limit=limit, child=child), labels)
+    return view.audit_table(*page_data.audit_rows(store, child, limit))

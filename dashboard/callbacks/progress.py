@@ -9,11 +9,11 @@ from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from access import is_staff
-from dashboard import auth, cache, ids
+from dashboard import auth, ids
 from dashboard.callbacks.registry import callback
 from dashboard.figures_replay import PROGRESS_METRICS, progress_figure
 from dashboard.layouts.progress import SESSIONS, sway_section
-from review.metrics import progress_points
+from dashboard.page_data import sway_points, sway_trends
 
 
 @callback(
@@ -28,8 +28,7 @@ def update_progress(exercise: Any, metric: Any, child: Any) -> dict[str, Any]:
             not principal.can_see_child(child) or metric not in PROGRESS_METRICS or \
             not isinstance(exercise, str):
         raise PreventUpdate
-    points = progress_points(cache.child_history(principal, child, limit=SESSIONS))
-    return progress_figure(points, exercise, metric)
+    return progress_figure(sway_points(principal, child, limit=SESSIONS), exercise, metric)
 
 
 @callback(
@@ -43,4 +42,4 @@ def load_sway(child: Any) -> tuple[Any, list[dict[str, str]], Any]:
     if not isinstance(child, str) or principal is None or not is_staff(principal) or \
             not principal.can_see_child(child):
         raise PreventUpdate
-    return sway_section(principal, child)
+    return sway_section(sway_trends(principal, child, limit=SESSIONS))

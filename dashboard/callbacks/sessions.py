@@ -11,7 +11,8 @@ from dash.exceptions import PreventUpdate
 from access import is_staff
 from dashboard import auth, ids
 from dashboard.callbacks.registry import callback
-from dashboard.layouts.sessions import count_text, filtered_rows, sessions_table
+from dashboard.layouts.sessions import LIMIT, count_text, sessions_table
+from dashboard.page_data import filtered_rows
 
 
 @callback(
@@ -29,5 +30,5 @@ def filter_sessions(child: Any, therapist: Any, room: Any, start: Any, end: Any)
     if not is_staff(principal):
         raise PreventUpdate
     store = flask.current_app.extensions["dmi"]["store"]
-    rows = filtered_rows(store, principal, child, therapist, room, start, end)
+    rows = filtered_rows(store, principal, child, therapist, room, start, end, limit=LIMIT)
     return sessions_table(rows), count_text(rows)

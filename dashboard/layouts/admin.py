@@ -2,16 +2,16 @@
 any staff member): accounts, children, family links, wall-screen links, the exercise
 catalog and the audit log.
 
-Layout builders only: what each section shows is built from store rows by the small
+Layout builders only: each section is built from the rows it is given by the small
 functions here, which the callbacks of :mod:`dashboard.callbacks.admin` reuse after an
-action. Who may see a page is checked here and again by every callback.
+action. Who may see a page is checked by the router (:mod:`dashboard.routes`), which
+reads the rows (:func:`dashboard.page_data.admin_page`), and again by every callback.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dash import dcc, html
 
@@ -21,9 +21,10 @@ from contract.vocab import DOMAINS, ROLES
 from dashboard import admin_actions as aa
 from dashboard import ids
 from dashboard.layouts.admin_walls import create_walls_section
-from dashboard.layouts.common import create_not_allowed_layout
-from store import Store
-from store.rows import AuditRow, ChildRow, ExerciseRow, UserRow
+
+if TYPE_CHECKING:
+    from dashboard.page_data import AdminPage
+    from store.rows import AuditRow, ChildRow, ExerciseRow, UserRow
 
 SECTIONS = ((ids.ADMIN_SECTION_USERS, "Accounts"), (ids.ADMIN_SECTION_CHILDREN, "Children"),
             (ids.ADMIN_SECTION_LINKS, "Family links"), (ids.ADMIN_SECTION_WALLS, "Wall screens"),
@@ -301,34 +302,23 @@ def _header(title: str, principal: Principal, nav: Sequence[tuple[str, str]]) ->
     return parts
 
 
-def create_admin_layout(principal: Principal | None, store: Store, settings: Any, *,
-                        now: float | None = None) -> html.Div:
-    """The whole admin page; anyone but an enabled admin gets "not allowed"."""
-    if principal is None or not aa.is_admin(principal, store):
-        return create_not_allowed_layout()
-    now = time.time() if now is None else now
-    children, exercises = store.children(), store.exercises()
-    rooms = aa.known_rooms(getattr(settings, "rooms", ()), store.devices())
+def create_admin_layout(principal: Principal, page: AdminPage) -> html.Div:
+    """The whole admin page, for an admin (checked by the caller)."""
     return html.Div(id=ids.ADMIN_ROOT, className="admin-page", children=[
         *_header("Administration", principal, SECTIONS),
-        _users_section(store.users(), principal.name),
-        _children_section(children),
-        create_links_section(children, aa.link_views(store.family_links(), now)),
-        create_walls_section(rooms, aa.kiosk_views(store.kiosk_links(), now)),
-        _exercises_section(exercises),
-        _audit_section(children, store.audit_log(limit=aa.AUDIT_LIMITS[0])),
+        _users_section(page.users, principal.name),
+        _children_section(page.children),
+        create_links_section(page.children, page.links),
+        create_walls_section(page.rooms, page.kiosks),
+        _exercises_section(page.exercises),
+        _audit_section(page.children, page.audit),
     ])
 
 
-def create_family_links_layout(principal: Principal | None, store: Store, *,
-                               now: float | None = None) -> html.Div:
-    """Family links for any staff member, limited to the children they may see."""
-    if principal is None or not aa.may_manage_links(principal, store):
-        return create_not_allowed_layout()
-    now = time.time() if now is None else now
-    children = [c for c in store.children() if principal.can_see_child(c.pseudonym)]
-    views = aa.visible_links(store, principal.can_see_child, None, now)
+def create_family_links_layout(principal: Principal, children: Sequence[ChildRow],
+                               links: Sequence[aa.LinkView]) -> html.Div:
+    """Family links for a staff member: ``children`` and ``links`` are those they may see."""
     return html.Div(id=ids.LINKS_ROOT, className="admin-page", children=[
         *_header("Family links", principal, ()),
-        create_links_section(children, views, key=ids.LINKS_SECTION),
+        create_links_section(children, links, key=ids.LINKS_SECTION),
     ])

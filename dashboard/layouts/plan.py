@@ -1,23 +1,24 @@
 """The plan editor (``/plan/<child>``, staff who may see the child): a block's dates,
 sessions per day and length, the catalog exercises planned for every session (sets ×
 reps, the support point aimed for), goals in the child's own words with their GAS levels,
-and outcome scores (GMFM-66, PBS) with their date."""
+and outcome scores (GMFM-66, PBS) with their date. Built from a
+:class:`dashboard.page_data.PlanPage`; the router checks access and reads it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from dash import dcc, html
 
-from access import is_staff
 from contract.vocab import GAS_LEVELS, GAS_STAGES, OUTCOME_MEASURES, SUPPORT_POINTS
 from dashboard import ids
-from dashboard.layouts.common import create_not_allowed_layout
-from store import Store
-from store.plans import BlockRow
-from store.rows import ExerciseRow
+
+if TYPE_CHECKING:
+    from dashboard.page_data import PlanPage
+    from store.plans import BlockRow
+    from store.rows import ExerciseRow
 
 
 def _number(id_: Any, value: int, low: int, high: int, label: str) -> dcc.Input:
@@ -61,14 +62,10 @@ def gas_rows(plan: BlockRow | None) -> list[Any]:
     return [html.Table([head, html.Tbody(rows)], className="sessions-table")]
 
 
-def create_plan_layout(principal: Any, store: Store, child: str) -> html.Div:
-    if not is_staff(principal) or not principal.can_see_child(child):
-        return create_not_allowed_layout()
-    row = next((c for c in store.children() if c.pseudonym == child), None)
-    if row is None:
-        return create_not_allowed_layout()
-    today = date.today()
-    latest = store.current_block(child, today)
+def create_plan_layout(page: PlanPage) -> html.Div:
+    """The plan editor of ``page.child``: its current block, or a new one from ``today``."""
+    row, latest, today = page.child, page.latest, page.today
+    child = row.pseudonym
     # a block that has ended is not edited: the form starts the next one from its exercises
     plan = latest if latest is not None and latest.end >= today else None
     start = plan.start if plan else today
@@ -93,7 +90,7 @@ def create_plan_layout(principal: Any, store: Store, child: str) -> html.Div:
                     "minutes a session")]),
             ]),
             html.H2("Exercises for every session"),
-            html.Div(exercise_rows(store.exercises(), plan or latest), id=ids.PLAN_EXERCISES),
+            html.Div(exercise_rows(page.exercises, plan or latest), id=ids.PLAN_EXERCISES),
             html.H2("Goals, in the child's own words (one a line)"),
             dcc.Textarea(id=ids.PLAN_GOALS, className="plan-goals",
                          value="\n".join(g.text for g in plan.goals) if plan else "",
@@ -113,7 +110,7 @@ def create_plan_layout(principal: Any, store: Store, child: str) -> html.Div:
                                                     value="GMFM-66", clearable=False)]),
                 html.Label(["Score", dcc.Input(id=ids.PLAN_OUTCOME_SCORE, type="number")]),
                 html.Label(["Taken on", dcc.DatePickerSingle(
-                    id=ids.PLAN_OUTCOME_DATE, date=date.today().isoformat(),
+                    id=ids.PLAN_OUTCOME_DATE, date=today.isoformat(),
                     display_format="YYYY-MM-DD")]),
             ]),
             html.Button("Add score", id=ids.PLAN_OUTCOME_ADD, className="button"),

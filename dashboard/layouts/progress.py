@@ -1,7 +1,8 @@
 """A child's progress page: the block view first (plan against done, carry-over, support
 and goals over the days, every session one click from its replay; :mod:`.block`), then
 sway across sessions (per exercise, the support point and sway, first against latest),
-which reads recorded samples and so is filled in by a callback after the page opens."""
+which reads recorded samples and so is filled in by a callback after the page opens.
+Built from a :class:`review.block.BlockProgress` and the trends the callers read."""
 
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ from typing import Any
 
 from dash import dcc, html
 
-from access import is_staff
-from dashboard import cache, ids
+from dashboard import ids
 from dashboard.figures_replay import PROGRESS_METRICS
 from dashboard.layouts.block import create_block_view
-from dashboard.layouts.common import create_not_allowed_layout
-from review.metrics import ExerciseTrend, exercise_trends, progress_points
-from store import Store
+from review.block import BlockProgress
+from review.metrics import ExerciseTrend
 
 SESSIONS = 20
 CHANGE = 0.05
@@ -62,28 +61,16 @@ def trends_table(trends: Sequence[ExerciseTrend]) -> html.Table | html.P:
     return html.Table([head, html.Tbody(body)], className="sessions-table")
 
 
-def sway_section(principal: Any, child: str) -> tuple[Any, list[dict[str, str]], Any]:
-    """The sway trends table, the exercise options and the first exercise (reads samples)."""
-    points = progress_points(cache.child_history(principal, child, limit=SESSIONS))
-    trends = exercise_trends(points)
+def sway_section(trends: Sequence[ExerciseTrend]) -> tuple[Any, list[dict[str, str]], Any]:
+    """The sway trends table, the exercise options and the first exercise."""
     return (trends_table(trends),
             [{"label": t.exercise_name, "value": t.exercise} for t in trends],
             trends[0].exercise if trends else None)
 
 
-def create_progress_layout(principal: Any, store: Store, child: str) -> html.Div:
-    if not is_staff(principal) or not principal.can_see_child(child):
-        return create_not_allowed_layout()
-    from review.block import load_block
-    from store.errors import UnknownChild
-
-    try:
-        progress = load_block(store, child)
-    except UnknownChild:
-        return create_not_allowed_layout()
-    if progress.child != child:  # a display name in the URL: only pseudonyms here
-        return create_not_allowed_layout()
-    store.audit(principal.name, "progress", child, "")
+def create_progress_layout(progress: BlockProgress) -> html.Div:
+    """The progress page of ``progress.child`` (the sway section is filled in later)."""
+    child = progress.child
     metric = next(iter(PROGRESS_METRICS))
     return html.Div(className="progress-page", children=[
         html.Header(className="page-header", children=[

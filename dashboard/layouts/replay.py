@@ -1,6 +1,8 @@
 """The supervisor replay of one session: timeline, stabilogram, per-set table, summary,
 annotations and exports. ``create_replay_layout`` renders the whole first view (so a
-page open is one round trip); later zooms go through :mod:`dashboard.callbacks.replay`.
+page open is one round trip) from a :class:`dashboard.page_data.ReplayPage`, which the
+router reads after checking access; later zooms go through
+:mod:`dashboard.callbacks.replay`.
 """
 
 from __future__ import annotations
@@ -8,18 +10,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dash import dcc, html
 
-from access import is_staff, may_review
-from dashboard import cache, ids
+from dashboard import ids
 from dashboard.figures_replay import stabilogram_figure, timeline_figure
-from dashboard.layouts.common import create_not_allowed_layout, create_not_found_layout
 from review import replay_data as rd
 from review import replay_views as rv
-from review.metrics import SessionSummary, SetMetrics, session_summary
-from store import Store
+from review.metrics import SessionSummary, SetMetrics
+
+if TYPE_CHECKING:
+    from dashboard.page_data import ReplayPage
 
 GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True, "responsive": True,
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
@@ -158,21 +160,11 @@ def _notes(meta: rd.SessionMeta) -> html.Section:
     ])
 
 
-def create_replay_layout(principal: Any, store: Store, session_id: str) -> html.Div:
-    """The replay page of ``session_id`` for ``principal`` (or a not-allowed page)."""
-    meta = cache.session_meta(session_id)
-    if meta is None and is_staff(principal):
-        return create_not_found_layout(f"/replay/{session_id}")
-    if meta is None or not may_review(principal, meta.child, meta.room):
-        return create_not_allowed_layout()
-    store.audit(principal.name, "replay", meta.child, meta.id)
-    cache.warm(meta)  # the IMU overviews load in a worker thread meanwhile
-    metrics = cache.session_metrics(meta)
-    holes = cache.holes(meta)
-    summary = session_summary(meta, metrics, [(a, b) for a, b, _ in holes])
-    view = cache.timeline_view(meta, 0.0, meta.duration)
-    timeline = timeline_figure(meta, view, x_range=(0.0, meta.duration), holes=holes)
-    board = cache.device_signals(meta, meta.board)
+def create_replay_layout(page: ReplayPage) -> html.Div:
+    """The first view of the replay of ``page.meta``: the whole session."""
+    meta, metrics, summary, board = page.meta, page.metrics, page.summary, page.board
+    timeline = timeline_figure(meta, page.timeline, x_range=(0.0, meta.duration),
+                               holes=page.holes)
     stabilogram = stabilogram_figure({"t": [], "ml": [], "ap": []} if board else None, at=None,
                                      frame=rv.cop_frame(board))
     rows = rv.sets_in_view(meta.sets, 0.0, meta.duration)

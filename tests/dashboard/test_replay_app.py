@@ -191,6 +191,45 @@ def test_pages_render_for_staff(app: App) -> None:
     assert "progress" in actions
 
 
+def test_a_page_view_is_audited_once_and_the_replay_warms_before_its_metrics(
+        app: App, monkeypatch: Any) -> None:
+    calls: list[str] = []
+    depth = [0]
+
+    def recording(name: str) -> Any:
+        original = getattr(replay_cache, name)
+
+        def wrapper(*args: Any, **kw: Any) -> Any:
+            if depth[0] == 0:  # the page's own calls, not the cache's calls of its own
+                calls.append(name)
+            depth[0] += 1
+            try:
+                return original(*args, **kw)
+            finally:
+                depth[0] -= 1
+        return wrapper
+
+    for name in ("session_meta", "warm", "session_metrics", "holes", "timeline_view",
+                 "device_signals"):
+        monkeypatch.setattr(replay_cache, name, recording(name))
+
+    def audited() -> list[tuple[str, str, str]]:
+        return [(a.who, a.action, a.detail) for a in app.store.audit_log(child="c-17")
+                if a.action in ("replay", "progress")]
+
+    app.login(name="ther", role="therapist", children="c-99")
+    assert "needs a link from your clinic" in page(app, "/replay/s-1")
+    assert "needs a link from your clinic" in page(app, "/progress/c-17")
+    assert audited() == [], "a refused view is not a view"
+    calls.clear()
+    app.login(name="sup", role="supervisor")
+    assert "replay-timeline-graph" in page(app, "/replay/s-1")
+    assert calls == ["session_meta", "warm", "session_metrics", "holes", "timeline_view",
+                     "device_signals"]
+    assert "Progress — Mia" in page(app, "/progress/c-17")
+    assert sorted(audited()) == [("sup", "progress", ""), ("sup", "replay", "s-1")]
+
+
 def test_page_export_downloads_only_for_those_allowed(app: App) -> None:
     from review.exporting import read_bundle
 
