@@ -8,14 +8,13 @@ Measures what the server does for the replay page — the router's page function
 the layout and its figures), serialised as Dash sends it:
 
 - cold open: empty cache — read the board's samples and derive COP, read the trunk
-  IMU's tilt as the record service stored it when the session ended
-  (:func:`review.replay_data.prepare`; the open of a session not prepared, which works
-  it out from the samples and stores it, is printed apart), per-set metrics, the other
-  IMUs' overviews (in worker threads on PostgreSQL), the display-resolution timeline,
-  the page. The process has served another session's replay page before (a one-minute
-  session over the same devices), as a running server has: imports, the first
-  connection and query compilation are paid once per process, not per session; that
-  first page is timed and printed apart;
+  IMU's tilt and the other IMUs' overviews as the record service stored them when the
+  session ended (:func:`review.replay_views.prepare`; the open of a session not
+  prepared, which works them out from the samples and stores them, is printed apart),
+  per-set metrics, the display-resolution timeline, the page. The process has served
+  another session's replay page before (a one-minute session over the same devices), as
+  a running server has: imports, the first connection and query compilation are paid
+  once per process, not per session; that first page is timed and printed apart;
 - warm open: the same page again (everything memoized);
 - zoom: a new zoom range (not cached before), MinMaxLTTB at display resolution (the
   other IMUs from their overview, or from their samples for the shortest zooms).

@@ -3,10 +3,11 @@
 The recorder hands every event it has committed to :meth:`SessionFinisher.on_event`; on
 a ``session_end`` the finisher waits :data:`GRACE_S` (the room's last batches are still
 on their way: a batch leaves the ingest at most half a second after its samples) and
-then, in its own thread, has :func:`review.replay_data.prepare` store the session's
-tilt (the costliest part of a replay's cold open). Samples that arrive later still make
-that series stale, and the replay then works it out again: the finisher saves time, it
-is never needed for a correct page. A failure is logged; the recorder never waits on it.
+then, in its own thread, has :func:`review.replay_views.prepare` store the session's
+tilt and IMU overviews (the costliest parts of a replay's cold open). Samples that
+arrive later still make those stale, and the replay then works them out again: the
+finisher saves time, it is never needed for a correct page. A failure is logged; the
+recorder never waits on it.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class SessionFinisher:
             return None
 
     def _run(self) -> None:
-        from review.replay_data import prepare
+        from review.replay_views import prepare
 
         while (session := self._next()) is not None:
             started = time.monotonic()

@@ -268,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
                 store.audit(cli_actor(), "add child", args.child, f"importing {path.name}")
             for event in events:
                 store.apply_event(site, args.room, event)
-            from review.replay_data import prepare
+            from review.replay_views import prepare
 
             prepare(store, session)  # as the record service does when a session ends
     except (ImportProblem, StoreError, SchemaError, OSError) as exc:

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 from tsdownsample import NaNMinMaxLTTBDownsampler
@@ -41,7 +42,6 @@ from review.people import author_names, name_of
 from store import Store
 from store import derived as store_derived
 from store import replay as store_replay
-from store.errors import UnknownSession
 
 log = logging.getLogger(__name__)
 
@@ -272,50 +272,56 @@ def imu_signals(device: DeviceInfo, t: np.ndarray, values: Mapping[str, np.ndarr
 TILT_SERIES = "tilt"
 """The stored name of the tilt IMU's display signals (:mod:`store.derived`)."""
 
+T = TypeVar("T")
+Packed = tuple[dict[str, np.ndarray], dict[str, Any]]
+
+
+def stored_once(store: Store, meta: SessionMeta, device: str, name: str,
+                compute: Callable[[], T], pack: Callable[[T], Packed],
+                unpack: Callable[[store_derived.Series], T]) -> T:
+    """What ``compute`` works out from ``device``'s samples over an ended session, read
+    back from the store when it was worked out from the samples there are now (by the
+    record service when the session ended, :func:`review.replay_views.prepare`, or by an
+    earlier open); else worked out and stored for next time. A running session's is
+    never stored (its samples keep coming)."""
+    if not meta.ended:
+        return compute()
+    place = (meta.site, meta.room)
+    source = store_derived.source_of(store, device, meta.start, meta.end + END_SLACK_S, place)
+    stored = store_derived.load_series(store, meta.id, device, name, source, place)
+    if stored is not None:
+        return unpack(stored)
+    value = compute()
+    try:
+        store_derived.save_series(store, meta.id, device, name, source, *pack(value), place)
+    except Exception as exc:  # a cache: the page works without it (next time computes)
+        log.warning("replay: could not store %s of %s in session %s: %s", name, device,
+                    meta.id, exc)
+    return value
+
 
 def load_signals(store: Store, meta: SessionMeta, device: DeviceInfo) -> DeviceSignals:
     """Read one device over the session window and derive its display signals.
 
     The tilt IMU's (trunk orientation: a recursive filter over every sample, the
     costliest part of opening a session) are worked out once per session and stored
-    (:mod:`store.derived`): when the session ends (:func:`prepare`), or here the first
-    time. A stored series is used only while the samples it came from are still all
-    there is; one that arrived later makes it worked out again."""
-    if meta.tilt_imu is None or device.device != meta.tilt_imu.device or not meta.ended:
-        return _load_signals(store, meta, device)  # a running session is never stored
-    place = (meta.site, meta.room)
-    source = store_derived.source_of(store, device.device, meta.start,
-                                     meta.end + END_SLACK_S, place)
-    stored = store_derived.load_series(store, meta.id, device.device, TILT_SERIES, source,
-                                       place)
-    if stored is not None:
+    (:func:`stored_once`). A stored series is used only while the samples it came from
+    are still all there is; one that arrived later makes it worked out again."""
+    if meta.tilt_imu is None or device.device != meta.tilt_imu.device:
+        return _load_signals(store, meta, device)
+
+    def pack(signals: DeviceSignals) -> Packed:
+        return {"t": signals.t, **signals.channels}, {"fs": signals.fs, "holes": signals.holes}
+
+    def unpack(stored: store_derived.Series) -> DeviceSignals:
         arrays = dict(stored.arrays)
         t = arrays.pop("t")
         holes = tuple((float(a), float(b)) for a, b in stored.info["holes"])
         return DeviceSignals(device.device, "imu", device.placement, t, arrays,
                              float(stored.info["fs"]), holes)
-    signals = _load_signals(store, meta, device)
-    try:
-        store_derived.save_series(store, meta.id, device.device, TILT_SERIES, source,
-                                  {"t": signals.t, **signals.channels},
-                                  {"fs": signals.fs, "holes": signals.holes}, place)
-    except Exception as exc:  # a cache: the page works without it (next time computes)
-        log.warning("replay: could not store the tilt of session %s: %s", meta.id, exc)
-    return signals
 
-
-def prepare(store: Store, session_id: str) -> bool:
-    """Work out and store what opening ``session_id``'s replay would (its tilt IMU's
-    signals), so that the first supervisor to open it does not wait. False if the
-    session is unknown, not ended, or has no tilt IMU."""
-    try:
-        meta = load_meta(store, session_id)
-    except UnknownSession:
-        return False
-    if not meta.ended or meta.tilt_imu is None:
-        return False
-    load_signals(store, meta, meta.tilt_imu)
-    return True
+    return stored_once(store, meta, device.device, TILT_SERIES,
+                       lambda: _load_signals(store, meta, device), pack, unpack)
 
 
 def _load_signals(store: Store, meta: SessionMeta, device: DeviceInfo) -> DeviceSignals:

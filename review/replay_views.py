@@ -20,12 +20,18 @@ from review.replay_data import (
     MIN_SPAN_S,
     DeviceInfo,
     DeviceSignals,
+    Packed,
     SessionMeta,
     SetInfo,
     imu_signals,
+    load_meta,
+    load_signals,
+    stored_once,
 )
 from store import Store
 from store import replay as store_replay
+from store.derived import Series
+from store.errors import UnknownSession
 
 
 @dataclass(frozen=True)
@@ -98,8 +104,48 @@ class ImuOverview:
     holes: tuple[tuple[float, float], ...]
 
 
+OVERVIEW_SERIES = "overview"
+"""The stored name of a display-only IMU's overview (:mod:`store.derived`)."""
+_OVERVIEW_ARRAYS = ("t_first", "t_last", "count", "low", "high")
+
+
 def imu_overview(store: Store, meta: SessionMeta, device: DeviceInfo) -> ImuOverview:
-    """The overview of ``device`` (an IMU) over the session, summed up by the database."""
+    """The overview of ``device`` (an IMU) over the session; once the session has ended,
+    worked out once and stored (:func:`review.replay_data.stored_once`)."""
+
+    def pack(view: ImuOverview) -> Packed:
+        return ({k: getattr(view, k) for k in _OVERVIEW_ARRAYS},
+                {"width": view.width, "holes": view.holes})
+
+    def unpack(stored: Series) -> ImuOverview:
+        holes = tuple((float(a), float(b)) for a, b in stored.info["holes"])
+        a = stored.arrays
+        return ImuOverview(device, float(stored.info["width"]), a["t_first"], a["t_last"],
+                           a["count"], a["low"], a["high"], holes)
+
+    return stored_once(store, meta, device.device, OVERVIEW_SERIES,
+                       lambda: _imu_overview(store, meta, device), pack, unpack)
+
+
+def prepare(store: Store, session_id: str) -> bool:
+    """Work out and store what opening ``session_id``'s replay needs from its samples
+    (the tilt IMU's signals, the other IMUs' overviews), so that the first supervisor to
+    open it does not wait. False if the session is unknown or not ended."""
+    try:
+        meta = load_meta(store, session_id)
+    except UnknownSession:
+        return False
+    if not meta.ended:
+        return False
+    if meta.tilt_imu is not None:
+        load_signals(store, meta, meta.tilt_imu)
+    for device in meta.display_only:
+        imu_overview(store, meta, device)
+    return True
+
+
+def _imu_overview(store: Store, meta: SessionMeta, device: DeviceInfo) -> ImuOverview:
+    """The overview of ``device`` (an IMU) over the session, from its samples."""
     end = meta.duration + END_SLACK_S
     buckets = max(1, min(OVERVIEW_BUCKETS_MAX, math.ceil(end / OVERVIEW_BUCKET_S)))
     place = (meta.site, meta.room)

@@ -325,23 +325,30 @@ def _tilt(store: Store) -> tuple[rd.SessionMeta, rd.DeviceSignals]:
     return meta, rd.load_signals(store, meta, meta.tilt_imu)
 
 
-def _stored(store: Store, meta: rd.SessionMeta) -> bool:
+def _stored(store: Store, meta: rd.SessionMeta, device: str | None = None,
+            name: str = rd.TILT_SERIES) -> bool:
     from store import derived
 
     assert meta.tilt_imu is not None
+    device = device or meta.tilt_imu.device
     place = (meta.site, meta.room)
-    source = derived.source_of(store, meta.tilt_imu.device, meta.start, meta.end + 1e-3, place)
-    found = derived.load_series(store, meta.id, meta.tilt_imu.device, rd.TILT_SERIES, source,
-                                place)
-    return found is not None
+    source = derived.source_of(store, device, meta.start, meta.end + 1e-3, place)
+    return derived.load_series(store, meta.id, device, name, source, place) is not None
 
 
 def test_an_ended_sessions_tilt_is_worked_out_once_and_read_back_the_same(
     store: Store, recorded: Recorded
 ) -> None:
-    assert rd.prepare(store, "s-1")
+    assert rv.prepare(store, "s-1")
     meta, first = _tilt(store)
     assert _stored(store, meta)
+    (pelvis,) = meta.display_only  # the other IMU's overview too, and read back the same
+    assert _stored(store, meta, pelvis.device, rv.OVERVIEW_SERIES)
+    stored_view = rv.imu_overview(store, meta, pelvis)
+    fresh = rv._imu_overview(store, meta, pelvis)
+    for name in ("t_first", "t_last", "count", "low", "high"):
+        np.testing.assert_array_equal(getattr(stored_view, name), getattr(fresh, name))
+    assert (stored_view.width, stored_view.holes) == (fresh.width, fresh.holes)
     _, again = _tilt(store)
     np.testing.assert_array_equal(again.t, first.t)
     assert again.channels.keys() == first.channels.keys() == {
@@ -349,7 +356,7 @@ def test_an_ended_sessions_tilt_is_worked_out_once_and_read_back_the_same(
     for name, values in first.channels.items():
         np.testing.assert_array_equal(again.channels[name], values)
     assert (again.fs, again.holes) == (first.fs, first.holes)
-    assert not rd.prepare(store, "nope")  # an unknown session: nothing to prepare
+    assert not rv.prepare(store, "nope")  # an unknown session: nothing to prepare
 
 
 def test_samples_arriving_after_the_tilt_was_stored_are_shown(
