@@ -66,3 +66,25 @@ def test_malformed_series_and_unknown_devices_are_refused(store: Store) -> None:
     with pytest.raises(UnknownDevice):
         source_of(store, "imu-nowhere", T0, T0 + 10, PLACE)
     assert load_series(store, "s-1", "imu-trunk", "tilt", source, PLACE) is None
+
+
+def test_a_store_of_schema_7_upgrades_to_derived_series(store_url: str) -> None:
+    """Migration 8 adds ``derived_series`` to a store that has none (a new store's
+    baseline already has it: the table is dropped to stand for an older store)."""
+    from store import open_store
+    from store.db import create_engine, to_url
+    from store.migrations import MIGRATIONS
+
+    with open_store(store_url, migrations=MIGRATIONS[:7]) as old:
+        source = _recorded(old)
+    engine = create_engine(to_url(store_url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE derived_series")
+    engine.dispose()
+    with open_store(store_url) as upgraded:
+        assert upgraded.schema_version == 8
+        save_series(upgraded, "s-1", "imu-trunk", "tilt", source, {"t": np.arange(3.0)},
+                    None, PLACE)
+        got = load_series(upgraded, "s-1", "imu-trunk", "tilt", source, PLACE)
+        assert got is not None
+        np.testing.assert_array_equal(got.arrays["t"], np.arange(3.0))
