@@ -7,8 +7,7 @@ defaults, so that one set cannot teach more than it shows:
 
 - ``threshold``: the rise thresholds × 0.8, 1.25, 0.64, 1.56, 0.5 or 2 (cost 1 per step);
 - ``period_s``: the period searched between half and all of the set's mean rep period,
-  its duration over the count (cost 1): no more doubled or halved tempo, and the
-  counter knows the child's tempo from the first rep on;
+  its duration over the count (cost 1): no more doubled or halved tempo;
 - ``min_interval``: 0.35 or 0.65 of the period instead of 0.5 (cost 1);
 - ``component``: only the gyroscope or only the accelerometer (cost 1);
 - ``side``: reps close on the other side (cost 1);
@@ -19,10 +18,21 @@ Candidates are tried in order of cost (at most :data:`MAX_COST`). Of those that 
 exactly, the one with the lowest ``cost + IRREGULARITY × irregularity`` wins, where
 *irregularity* is the mean ``|ln(interval / median interval)|`` of its reps: a setting
 that hits the count by luck — counting half of the reps twice and missing others —
-gives uneven intervals, the right one gives the child's tempo. If none counts exactly,
-the one that comes closest (then the least change). The front end (filters, principal
-axis, period) runs once per component and period range; the detection is replayed on
-its output, so a calibration takes a second or two for a one-minute set.
+gives uneven intervals, the right one gives the child's tempo.
+
+The winner then learns the **tempo** at no cost: the period searched becomes the range
+of the intervals between the reps it counted, widened by :data:`TEMPO_SPAN` (if it still
+counts exactly with it). A set whose count is known shows the child's tempo, and the
+counter then knows it from the first rep of the next set on: before the signal shows
+its own period, two bumps of one rep are closer than half the tempo and count once.
+
+If none counts exactly, the one that comes closest (then the least change) — but only
+if it comes :data:`ONE_REP_AMBIGUITY` reps closer than the defaults: a count one off
+is what a rep cut at the start or the end of a recording gives, counted by the
+therapist or not, and no setting learned from it would transfer. The front end
+(filters, principal axis, period) runs once per component and period range; the
+detection is replayed on its output, so a calibration takes a second or two for a
+one-minute set.
 """
 
 from __future__ import annotations
@@ -46,6 +56,15 @@ MAX_COST = 3
 IRREGULARITY = 10.0
 """Cost of an irregularity of 1 (intervals off by a factor e on average); a child's
 uneven tempo (±20 %) weighs about 1, the same as one changed setting."""
+TEMPO_SPAN = 1.7
+"""The child's next sets are searched for periods from the fastest interval of the
+calibration set / this to its slowest × this: another day's set may be much faster or
+slower (the two arms of one adult differ by up to 40 % in the SPAR sets), but a half
+period (a rep's two bumps) stays out of reach when the tempo is steady."""
+ONE_REP_AMBIGUITY = 2
+"""A calibration that does not count the set exactly must come at least this much
+closer than the defaults: a rep cut at the start or the end of a set, counted by the
+therapist or not, is within one rep and shows no setting to be wrong."""
 THRESHOLDS = {1.0: 0, 0.8: 1, 1.25: 1, 0.64: 2, 1.5625: 2, 0.5: 3, 2.0: 3}
 MIN_INTERVALS = {DEFAULT.min_interval: 0, 0.35: 1, 0.65: 1}
 SIDES = {"first": 0, "second": 1}
@@ -95,6 +114,44 @@ def replay(
     return [rep.t for rep in reps + counter._end()]
 
 
+def tempo_range(times: list[float]) -> tuple[float, float] | None:
+    """Periods to search in the child's next sets, from the rep times of this one.
+
+    The fastest and the slowest interval between reps (pauses, over twice the median,
+    left out), widened by :data:`TEMPO_SPAN`; None under three reps.
+    """
+    if len(times) < 3:
+        return None
+    intervals = np.diff(np.asarray(times))
+    kept = intervals[intervals <= 2 * float(np.median(intervals))]
+    lo, hi = float(kept.min()) / TEMPO_SPAN, float(kept.max()) * TEMPO_SPAN
+    lo, hi = round(max(0.25, lo), 3), round(min(30.0, hi), 3)
+    return (lo, hi) if lo < hi else None
+
+
+def _learn_tempo(
+    t: FloatArray,
+    x: FloatArray,
+    *,
+    fs: float,
+    kind: Kind,
+    count: int,
+    calibration: Calibration,
+    sensitivity: Sensitivity | str,
+) -> Calibration:
+    """``calibration`` with the period range of the tempo it counts, if it still counts
+    ``count`` reps with it; else ``calibration`` unchanged."""
+    blocks = _blocks(t, x, fs=fs, kind=kind, front=calibration)
+    times = replay(blocks, fs=fs, kind=kind, calibration=calibration, sensitivity=sensitivity)
+    period_s = tempo_range(times)
+    if period_s is None:
+        return calibration
+    cal = replace(calibration, period_s=period_s)
+    blocks = _blocks(t, x, fs=fs, kind=kind, front=cal)
+    again = replay(blocks, fs=fs, kind=kind, calibration=cal, sensitivity=sensitivity)
+    return cal if len(again) == count else calibration
+
+
 def irregularity(times: list[float]) -> float:
     """Mean ``|ln(interval / median interval)|``, pauses (over twice the median) left out."""
     if len(times) < 3:
@@ -129,8 +186,10 @@ def calibrate(
     Returns
     -------
     Calibration
-        The least change from the defaults that counts exactly, or, if none does within
-        :data:`MAX_COST`, the one that comes closest (ties: the least change).
+        The least change from the defaults that counts exactly, with the tempo it
+        counts; or, if none does within :data:`MAX_COST`, the one that comes closest
+        (ties: the least change), if it comes :data:`ONE_REP_AMBIGUITY` reps closer than
+        the defaults.
 
     Examples
     --------
@@ -139,8 +198,8 @@ def calibrate(
     >>> angle = np.radians(30) * np.sin(2 * np.pi * t / 2.5) * (t > 2.5) * (t < 27.5)
     >>> acc = 9.81 * np.column_stack([np.sin(angle), 0 * t, np.cos(angle)])
     >>> gyr = np.column_stack([0 * t, np.degrees(np.gradient(angle, t)), 0 * t])
-    >>> calibrate(t, np.hstack([acc, gyr]), count=10, fs=50) == Calibration()
-    True
+    >>> calibrate(t, np.hstack([acc, gyr]), count=10, fs=50).changes()  # the tempo only
+    {'period_s': (1.424, 4.352)}
     """
     fs = positive("fs", fs)
     if kind not in CHANNELS:
@@ -169,6 +228,7 @@ def calibrate(
     candidates.sort(key=lambda c: c[0])  # stable: defaults first within a cost
     cache: dict[int, list[Block]] = {}
     best: tuple[int, float, Calibration] | None = None
+    untuned = 0  # the defaults' error: the first candidate's
     for cost, i, cal in candidates:
         if best is not None and best[0] == 0 and cost >= best[1]:
             break  # no cheaper exact setting is left
@@ -177,9 +237,18 @@ def calibrate(
         times = replay(cache[i], fs=fs, kind=kind, calibration=cal, sensitivity=sensitivity)
         error = abs(len(times) - count)
         score = cost + IRREGULARITY * irregularity(times) if error == 0 else float(cost)
+        if best is None:
+            untuned = error
         if best is None or (error, score) < best[:2]:
             best = (error, score, cal)
     assert best is not None
     error, score, cal = best
+    if error > 0 and untuned - error < ONE_REP_AMBIGUITY:
+        # no setting explains the count and none comes much closer: nothing to learn
+        error, score, cal = untuned, 0.0, DEFAULT
+    if error == 0 and cal.period_s == PERIOD_S:
+        cal = _learn_tempo(
+            tt, x, fs=fs, kind=kind, count=int(count), calibration=cal, sensitivity=sensitivity
+        )
     log.info("calibrated on %d reps: off by %d, score %.2f: %s", count, error, score, cal.changes())
     return cal

@@ -19,7 +19,8 @@ in the signal itself.
    is kept. A rep closer than :data:`MIN_INTERVAL` ``× P`` to the previous one is the
    same rep (a double bump).
 4. :meth:`RepCounter.finish` at the end of a set counts a rep whose excursion is
-   complete, as fast and as large as the others, but whose return was cut off.
+   (nearly) complete, as fast as the others and most of their size, but whose return
+   was cut off.
 
 Every default is physical, none is fitted to a data set. :class:`Sensitivity` shifts
 the thresholds by a few steps; a :class:`~analysis.repsettings.Calibration` (learned by
@@ -66,6 +67,11 @@ ENVELOPE_S = 4.0
 FINISH_RISE = 0.75
 """At the end of a set, a pending excursion is a rep if it rose within this fraction of
 a period (half a rep's cycle, with room for an irregular tempo)."""
+FINISH_RECENT = 0.5
+"""... and if its extreme is at most this fraction of a period before the end: the
+recording stopped while the rep was moving. A rep closes about a quarter of a period
+after its extreme; one whose extreme is older and that never returned half way has
+stopped there (the return to rest of a rep that swings to both sides, then stillness)."""
 _HISTORY = 5
 
 
@@ -147,9 +153,10 @@ class RepCounter:
             ) from None
         self.calibration = calibration or DEFAULT
         self._scale = self.sensitivity.factor * self.calibration.threshold
-        self._free_period = self.calibration.period_s == PERIOD_S
         lo, hi = self.calibration.period_s
-        self._prior = math.nan if self._free_period else math.sqrt(lo * hi)
+        # a range that admits twice its shortest period admits a doubled period too
+        self._free_period = hi >= 2 * lo
+        self._prior = math.nan if (lo, hi) == PERIOD_S else math.sqrt(lo * hi)
         self._block = max(1, round(BLOCK_S * self.fs))
         self._every = max(1, round(UPDATE_S / BLOCK_S))
         self._signal = MovementSignal(fs=self.fs, kind=kind, component=self.calibration.component)
@@ -172,6 +179,7 @@ class RepCounter:
         self._blocks = 0
         self._width = 1
         self._now_period = math.nan
+        self._now = -math.inf
         self._envelope = 0.0
         self._delay = 0.0
         # until the first rep both sides are watched; the first to close a swing is the
@@ -265,6 +273,8 @@ class RepCounter:
     # ------------------------------------------------------------------ detection
     def _detect(self, block: Block) -> list[Rep]:
         self._now_period, self._envelope, self._delay = block.period, block.envelope, block.delay
+        if block.t.size:
+            self._now = float(block.t[-1])
         reps: list[Rep] = []
         rise = self._rise()
         for ti, yi in zip(block.t.tolist(), block.y.tolist(), strict=True):
@@ -289,10 +299,11 @@ class RepCounter:
         reps: list[Rep] = []
         if sw is not None and sw.armed and finish is not None and self._swings:
             typical = float(np.median(self._swings))
-            # as fast and as large as a rep: not a slow drift, not the return to rest
-            # of a rep that swings to both sides
+            # as fast as a rep, most of its size, and moving when the recording stopped:
+            # not a slow drift, not the return to rest of a rep that swings to both sides
             if (
                 sw.peak_t - sw.low_t <= FINISH_RISE * self._now_period
+                and self._now - sw.peak_t <= FINISH_RECENT * self._now_period
                 and sw.size >= finish * typical
             ):
                 rep = self._close(sw, self._rise())
@@ -311,7 +322,8 @@ class RepCounter:
             return FASTEST_S
         if self._free_period and len(self._intervals) >= 2:
             # the autocorrelation may lock on a multiple of the period when the tempo
-            # wavers: the intervals counted so far bound it (unless calibrated)
+            # wavers: the intervals counted so far bound it (unless a calibrated range
+            # excludes it)
             period = min(period, float(np.median(self._intervals)))
         return self.calibration.min_interval * period
 

@@ -42,7 +42,11 @@ SMOOTH = 0.25
 the 4th, 8th, ... harmonics and it halves the 2nd, so a rep's wiggles do not split it."""
 FINISH_SWING = 0.9
 """A rep cut off by the end of the set counts if its excursion is at least this
-fraction of the recent reps' median swing: nearly a whole rep."""
+fraction of the recent reps' median swing: nearly a whole rep. (0.7 would count three
+more SPAR sets right, cut during a rep's return, but also the return to rest of
+irregular weight shifts; ``bench/rep_accuracy.py`` shows it chosen on three subjects at
+a time. A calibration can learn 0.5.)"""
+
 
 Side = Literal["first", "second"]
 

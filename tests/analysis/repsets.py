@@ -22,3 +22,20 @@ def double_bump_set(n_reps: int, seed: int, fs: float = 50.0) -> tuple[np.ndarra
         x[second] = 18 * np.sin(np.pi * (u[second] - 0.4) / 0.4) ** 2
         start += period
     return t, imu_samples(x, fs=fs, rng=rng, noise=0.3)
+
+
+def cut_squats(
+    n_reps: int, done: float, seed: int, fs: float = 50.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Squats of 2.5 s (30° out and back), the recording stopped when the last rep is
+    ``done`` of its way through (0.5: at its extreme). ``(t, samples)``."""
+    rng = np.random.default_rng(seed)
+    period = 2.5
+    t = np.arange(0, 2 + n_reps * period, 1 / fs)
+    x = np.zeros_like(t)
+    for k in range(n_reps):
+        u = (t - 2 - k * period) / period
+        rep = (u >= 0) & (u < 1)
+        x[rep] = 30 * np.sin(np.pi * u[rep]) ** 2
+    keep = t <= 2 + (n_reps - 1 + done) * period
+    return t[keep], imu_samples(x, fs=fs, rng=rng, noise=0.3)[keep]

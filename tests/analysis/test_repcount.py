@@ -16,7 +16,7 @@ from analysis.repcount import Rep, RepCounter
 from analysis.repsettings import Calibration, Sensitivity
 from analysis.repsynth import SensorSet, imu_samples, random_rotation, simulate_sensor_set
 from analysis.synth import SetScenario
-from tests.analysis.repsets import double_bump_set
+from tests.analysis.repsets import cut_squats, double_bump_set
 
 FS = 50.0
 SPAR = Path(__file__).resolve().parents[1] / "data" / "spar"
@@ -175,9 +175,40 @@ def test_calibrating_on_one_set_fixes_the_next() -> None:
         assert len(_count(t2, s2, calibration=calibration)) == n, f"seed {seed}"
 
 
-def test_calibrating_a_set_the_defaults_count_right_changes_nothing() -> None:
-    sim = _set(SQUATS["steady"], 8)
-    assert calibrate(sim.t, sim.samples, count=10, fs=FS) == Calibration()
+def test_calibrating_a_set_the_defaults_count_right_learns_only_its_tempo() -> None:
+    sim = _set(SQUATS["steady"], 8)  # a squat every 2.5 s
+    calibration = calibrate(sim.t, sim.samples, count=10, fs=FS)
+    assert list(calibration.changes()) == ["period_s"]
+    lo, hi = calibration.period_s
+    assert lo < 2.5 < hi
+    # the child may be much faster or slower the next day: still counted
+    for period, seed in ((1.6, 1), (1.6, 2), (4.0, 3), (4.0, 4)):
+        scenario = SetScenario(n_reps=10, period_s=(period, period), tempo_jitter=0.1)
+        next_set = _set(scenario, seed)
+        assert len(_count(next_set.t, next_set.samples, calibration=calibration)) == 10
+
+
+def test_the_other_arms_set_teaches_that_a_first_rep_with_two_bumps_is_one() -> None:
+    left, right = (
+        np.loadtxt(SPAR / f"S01_TRAP_{arm}.csv", delimiter=",", skiprows=1) for arm in "LR"
+    )
+    # untuned, the first rep's two bumps count twice: the tempo is not known yet
+    assert len(_count(right[:, 0], right[:, 1:])) == 21
+    calibration = calibrate(left[:, 0], left[:, 1:], count=20, fs=FS)
+    assert len(_count(right[:, 0], right[:, 1:], calibration=calibration)) == 20
+
+
+def test_a_recording_stopped_just_after_the_last_reps_extreme_counts_that_rep() -> None:
+    for seed in range(3):
+        assert len(_count(*cut_squats(10, 0.6, seed))) == 10  # out, and on the way back
+        assert len(_count(*cut_squats(10, 0.3, seed))) == 9  # barely begun
+
+
+def test_a_count_the_set_does_not_show_teaches_nothing() -> None:
+    # 12 squats recorded; the therapist counted 10 (two were warming up)
+    calibration = calibrate(*cut_squats(12, 0.6, 1), count=10, fs=FS)
+    assert calibration == Calibration()
+    assert len(_count(*cut_squats(10, 0.6, 2), calibration=calibration)) == 10
 
 
 def test_sensitivity_steps_move_the_count_the_expected_way() -> None:
@@ -195,7 +226,7 @@ def test_sensitivity_steps_move_the_count_the_expected_way() -> None:
 
 def test_spar_sets_are_counted_within_one_rep_untuned() -> None:
     files = sorted(SPAR.glob("S*.csv"))
-    assert len(files) == 3
+    assert len(files) == 5
     for path in files:
         table = np.loadtxt(path, delimiter=",", skiprows=1)
         got = len(_count(table[:, 0], table[:, 1:]))
