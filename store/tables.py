@@ -317,10 +317,7 @@ kiosk_links = sa.Table(
 derived_series = sa.Table(
     "derived_series",
     metadata,
-    # a session's signal derived from one device's samples, worked out once (the replay's
-    # trunk orientation): its arrays packed one after the other, as ``meta`` (JSON) lists
-    # them; ``source`` sums up the samples it came from (store.derived.source_of), so that
-    # samples arriving later make it stale rather than wrong
+    # a signal worked out once per session from a device's samples (store.derived)
     sa.Column("session_id", Name, primary_key=True),
     sa.Column("device_id", sa.Integer, primary_key=True),  # devices.id (no FK, as blocks)
     sa.Column("name", sa.String(32), primary_key=True),
