@@ -127,15 +127,11 @@ def create_session(store: Store) -> int:
 
 def prepared(store: Store) -> bool:
     """Whether the session's tilt is stored (by the record service or an earlier open)."""
-    from review.replay_data import TILT_SERIES, load_meta
-    from store import derived
+    from review.replay_data import TILT_SERIES, load_meta, stored_series
 
     meta = load_meta(store, SESSION)
     assert meta.tilt_imu is not None
-    place = (meta.site, meta.room)
-    source = derived.source_of(store, meta.tilt_imu.device, meta.start, meta.end + 1e-3, place)
-    return derived.load_series(store, SESSION, meta.tilt_imu.device, TILT_SERIES, source,
-                               place) is not None
+    return stored_series(store, meta, meta.tilt_imu.device, TILT_SERIES) is not None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,18 +168,17 @@ def main(argv: list[str] | None = None) -> int:
         app.extensions["dmi"] = {"store": store, "settings": settings}
         replay_cache.init_cache(app, settings)
         supervisor = Principal(kind="user", name="bench", role="supervisor")
+        def open_page(session: str = SESSION) -> tuple[float, float, float]:
+            started, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
+            page = to_json_plotly(resolve_page(f"/replay/{session}", {}, supervisor, store))
+            took = (time.perf_counter() - started, time.process_time() - cpu,
+                    time.thread_time() - own)
+            if ids.REPLAY_TIMELINE not in page:
+                raise SystemExit(f"/replay/{session} did not open the replay: {page[:200]}")
+            return took
+
         with app.test_request_context():
             replay_cache.cache.clear()
-
-            def open_page(session: str = SESSION) -> tuple[float, float, float]:
-                started, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
-                page = to_json_plotly(resolve_page(f"/replay/{session}", {}, supervisor, store))
-                took = (time.perf_counter() - started, time.process_time() - cpu,
-                        time.thread_time() - own)
-                if ids.REPLAY_TIMELINE not in page:
-                    raise SystemExit(f"/replay/{session} did not open the replay: {page[:200]}")
-                return took
-
             # a server has imported, connected and compiled its queries before a
             # supervisor opens a session: another session's page first (timed apart)
             first = open_page(WARMUP)[0]
@@ -191,10 +186,10 @@ def main(argv: list[str] | None = None) -> int:
             # processed its end): the page works the tilt out and stores it ...
             was_prepared = prepared(store)
             unprepared = open_page()[0]
-            # ... as the record service does a few seconds after the session's end
-            replay_cache.cache.clear()
-            flask.g.pop("dmi_replay_signals", None)
-            flask.g.pop("dmi_replay_overviews", None)
+        # ... as the record service does a few seconds after the session's end; a new
+        # request, the cache emptied
+        replay_cache.cache.clear()
+        with app.test_request_context():
             cold, cold_cpu, cold_main = open_page()
             warm = min(open_page()[0] for _ in range(3))
             meta = replay_cache.session_meta(SESSION)

@@ -286,18 +286,31 @@ def stored_once(store: Store, meta: SessionMeta, device: str, name: str,
     never stored (its samples keep coming)."""
     if not meta.ended:
         return compute()
-    place = (meta.site, meta.room)
-    source = store_derived.source_of(store, device, meta.start, meta.end + END_SLACK_S, place)
-    stored = store_derived.load_series(store, meta.id, device, name, source, place)
+    source, stored = _stored(store, meta, device, name)
     if stored is not None:
         return unpack(stored)
     value = compute()
     try:
-        store_derived.save_series(store, meta.id, device, name, source, *pack(value), place)
+        store_derived.save_series(store, meta.id, device, name, source, *pack(value),
+                                  (meta.site, meta.room))
     except Exception as exc:  # a cache: the page works without it (next time computes)
         log.warning("replay: could not store %s of %s in session %s: %s", name, device,
                     meta.id, exc)
     return value
+
+
+def stored_series(store: Store, meta: SessionMeta, device: str, name: str
+                  ) -> store_derived.Series | None:
+    """The series ``name`` of ``device`` as stored for ``meta``'s session, if it was
+    worked out from the samples there are now (None: missing or stale)."""
+    return _stored(store, meta, device, name)[1]
+
+
+def _stored(store: Store, meta: SessionMeta, device: str, name: str
+            ) -> tuple[str, store_derived.Series | None]:
+    place = (meta.site, meta.room)
+    source = store_derived.source_of(store, device, meta.start, meta.end + END_SLACK_S, place)
+    return source, store_derived.load_series(store, meta.id, device, name, source, place)
 
 
 def load_signals(store: Store, meta: SessionMeta, device: DeviceInfo) -> DeviceSignals:

@@ -21,7 +21,7 @@ from review.exporting import (
     write_bundle,
 )
 from review.report_pdf import report_from_store, write_pdf
-from store import Store, derived, open_store
+from store import Store, open_store
 from tests.dashboard.replay_session import T0, record_session
 from tests.store.conftest import postgres_server, store, store_url  # noqa: F401
 
@@ -159,10 +159,8 @@ def test_import_generic_csv(tmp_path: Path, header: str, row: str, kind: str) ->
         (device,) = meta.devices
         assert device.kind == kind
         # an imported IMU session is prepared as the record service prepares an ended one
-        prepared = kind == "imu" and derived.load_series(
-            opened, session.id, device.device, rd.TILT_SERIES,
-            derived.source_of(opened, device.device, meta.start, meta.end + 1e-3,
-                              (meta.site, meta.room)), (meta.site, meta.room)) is not None
+        prepared = kind == "imu" and rd.stored_series(
+            opened, meta, device.device, rd.TILT_SERIES) is not None
         assert prepared == (kind == "imu")
         sig = rd.load_signals(opened, meta, device)
         assert sig.t.size == 500

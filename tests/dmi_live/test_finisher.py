@@ -22,7 +22,7 @@ from contract import (
 from dmi_live.finisher import SessionFinisher
 from record.recorder import Recorder
 from review import replay_data as rd
-from store import Store, derived, open_store
+from store import Store, open_store
 from tests.conftest import RunningBroker, wait_until
 from tests.dashboard.replay_session import FS, T0, imu_values, record_session
 from tests.record.test_recorder import publish_all, publisher
@@ -38,10 +38,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def prepared(store: Store, session: str) -> bool:
     meta = rd.load_meta(store, session)
     assert meta.tilt_imu is not None
-    place = (meta.site, meta.room)
-    source = derived.source_of(store, meta.tilt_imu.device, meta.start, meta.end + 1e-3, place)
-    return derived.load_series(store, session, meta.tilt_imu.device, rd.TILT_SERIES, source,
-                               place) is not None
+    return rd.stored_series(store, meta, meta.tilt_imu.device, rd.TILT_SERIES) is not None
 
 
 def end_of(session: str, t: float) -> Event:

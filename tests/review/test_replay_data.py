@@ -327,13 +327,8 @@ def _tilt(store: Store) -> tuple[rd.SessionMeta, rd.DeviceSignals]:
 
 def _stored(store: Store, meta: rd.SessionMeta, device: str | None = None,
             name: str = rd.TILT_SERIES) -> bool:
-    from store import derived
-
     assert meta.tilt_imu is not None
-    device = device or meta.tilt_imu.device
-    place = (meta.site, meta.room)
-    source = derived.source_of(store, device, meta.start, meta.end + 1e-3, place)
-    return derived.load_series(store, meta.id, device, name, source, place) is not None
+    return rd.stored_series(store, meta, device or meta.tilt_imu.device, name) is not None
 
 
 def test_an_ended_sessions_tilt_is_worked_out_once_and_read_back_the_same(
