@@ -91,6 +91,23 @@ def _fronts(
     ]
 
 
+def settings(fronts: list[tuple[Calibration, int]]) -> list[tuple[int, int, Calibration]]:
+    """Every setting searched: ``(cost, index of its front, calibration)`` for each front
+    (with its cost) and detection setting within :data:`MAX_COST`, cheapest first (the
+    defaults first within a cost)."""
+    found = []
+    for i, (front, front_cost) in enumerate(fronts):
+        for (th, c1), (mi, c2), (side, c3), (fin, c4) in itertools.product(
+            THRESHOLDS.items(), MIN_INTERVALS.items(), SIDES.items(), FINISHES.items()
+        ):
+            cost = front_cost + c1 + c2 + c3 + c4
+            if cost <= MAX_COST:
+                cal = replace(front, threshold=th, min_interval=mi, side=side, finish=fin)  # type: ignore[arg-type]
+                found.append((cost, i, cal))
+    found.sort(key=lambda c: c[0])  # stable
+    return found
+
+
 def _blocks(
     t: FloatArray, x: FloatArray, *, fs: float, kind: Kind, front: Calibration
 ) -> list[Block]:
@@ -215,17 +232,8 @@ def calibrate(
     if tt.size < 2 * fs:
         raise SignalTooShortError(f"a set of {tt.size / fs:.1f} s is too short to calibrate")
     x = RepCounter(fs=fs, kind=kind)._hold(x)
-    candidates = []
     fronts = _fronts(tt, x, fs=fs, kind=kind, count=int(count))
-    for i, (front, front_cost) in enumerate(fronts):
-        for (th, c1), (mi, c2), (side, c3), (fin, c4) in itertools.product(
-            THRESHOLDS.items(), MIN_INTERVALS.items(), SIDES.items(), FINISHES.items()
-        ):
-            cost = front_cost + c1 + c2 + c3 + c4
-            if cost <= MAX_COST:
-                cal = replace(front, threshold=th, min_interval=mi, side=side, finish=fin)  # type: ignore[arg-type]
-                candidates.append((cost, i, cal))
-    candidates.sort(key=lambda c: c[0])  # stable: defaults first within a cost
+    candidates = settings(fronts)
     cache: dict[int, list[Block]] = {}
     best: tuple[int, float, Calibration] | None = None
     untuned = 0  # the defaults' error: the first candidate's

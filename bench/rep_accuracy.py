@@ -32,6 +32,10 @@ after the rep's end. The last line is machine-readable::
     spar_sets=56 spar_exact=... spar_within1=... spar_mae=... spar_bias=... spar_cal_exact=...
     ... spar_old_exact=... spar_old_mae=... sim_sets=... sim_exact=... sim_mae=...
 
+``bench/rep_labels.py`` measures what these figures can reach: the excursions each SPAR
+recording holds against its label, and the best any choice among the calibration's
+settings could do.
+
 Run: ``.venv/bin/python bench/rep_accuracy.py [--sets N] [--spar DIR]``
 """
 
