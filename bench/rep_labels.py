@@ -41,7 +41,7 @@ from scipy import signal
 
 from analysis.repcalib import _blocks, _fronts, calibrate, replay, settings
 from analysis.repsettings import DEFAULT
-from analysis.repsignal import BAND_HZ, GRAVITY
+from analysis.repsignal import GRAVITY, MovementSignal
 
 SPAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "spar"
 SPAR_REPS = 20
@@ -61,9 +61,8 @@ def excursions(x: np.ndarray, fs: float) -> list[tuple[int, int]]:
     those plus an excursion cut by the start or the end that rose as far."""
     z = x.copy()
     z[:, 3:] = np.cumsum(z[:, 3:], axis=0) * math.radians(1.0) * GRAVITY / fs
-    sos = signal.butter(2, (BAND_HZ[0], min(BAND_HZ[1], 0.45 * fs)), "bandpass", fs=fs,
-                        output="sos")
-    z = signal.sosfiltfilt(sos, z, axis=0)
+    # the counter's own movement band, run forward and backward
+    z = signal.sosfiltfilt(MovementSignal(fs=fs, kind="imu")._sos, z, axis=0)
     z -= z.mean(axis=0)
     y = z @ np.linalg.svd(z, full_matrices=False)[2][0]
     floor = PROMINENCE * float(np.percentile(y, 95) - np.percentile(y, 5))
